@@ -1,0 +1,246 @@
+package llm
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+)
+
+// Extra holds JSON object members that a canonical type does not model, keyed
+// by member name, so that they survive decode → encode unchanged.
+type Extra map[string]json.RawMessage
+
+// errNotObject is returned when a JSON value that must be an object is not.
+var errNotObject = errors.New("expected a JSON object")
+
+// objectMember is one top-level member of a JSON object as found by scanObject.
+type objectMember struct {
+	key   string
+	value []byte
+}
+
+// scanObject walks the top level of the JSON object in b and calls fn for each
+// member with its unquoted key and its raw value. It validates only structure
+// (strings, nesting), leaving value validation to encoding/json, which always
+// decodes the same bytes as well. It allocates only for keys with escapes.
+func scanObject(b []byte, fn func(m objectMember) error) error {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return errNotObject
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return nil
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return fmt.Errorf("invalid object member at offset %d", i)
+		}
+		end, escaped, err := scanString(b, i)
+		if err != nil {
+			return err
+		}
+		var key string
+		if escaped {
+			if err := json.Unmarshal(b[i:end], &key); err != nil {
+				return fmt.Errorf("invalid object key at offset %d", i)
+			}
+		} else {
+			key = string(b[i+1 : end-1])
+		}
+		i = skipSpace(b, end)
+		if i >= len(b) || b[i] != ':' {
+			return fmt.Errorf("expected ':' at offset %d", i)
+		}
+		i = skipSpace(b, i+1)
+		vEnd, err := skipValue(b, i)
+		if err != nil {
+			return err
+		}
+		if err := fn(objectMember{key: key, value: b[i:vEnd]}); err != nil {
+			return err
+		}
+		i = skipSpace(b, vEnd)
+		if i >= len(b) {
+			return errors.New("unexpected end of object")
+		}
+		if b[i] == '}' {
+			return nil
+		}
+		if b[i] != ',' {
+			return fmt.Errorf("expected ',' or '}' at offset %d", i)
+		}
+		i = skipSpace(b, i+1)
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) {
+		switch b[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// scanString returns the index just past the closing quote of the string that
+// starts at b[i], and whether it contains escapes.
+func scanString(b []byte, i int) (end int, escaped bool, err error) {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			escaped = true
+			j++
+		case '"':
+			return j + 1, escaped, nil
+		}
+	}
+	return 0, false, errors.New("unterminated string")
+}
+
+// skipValue returns the index just past the JSON value starting at b[i].
+func skipValue(b []byte, i int) (int, error) {
+	if i >= len(b) {
+		return 0, errors.New("missing value")
+	}
+	switch b[i] {
+	case '"':
+		end, _, err := scanString(b, i)
+		return end, err
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				end, _, err := scanString(b, j)
+				if err != nil {
+					return 0, err
+				}
+				j = end - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1, nil
+				}
+			}
+		}
+		return 0, errors.New("unterminated object or array")
+	default:
+		j := i
+		for j < len(b) {
+			switch b[j] {
+			case ',', '}', ']', ' ', '\t', '\n', '\r':
+				if j == i {
+					return 0, fmt.Errorf("invalid value at offset %d", i)
+				}
+				return j, nil
+			}
+			j++
+		}
+		if j == i {
+			return 0, errors.New("missing value")
+		}
+		return j, nil
+	}
+}
+
+// collectExtra returns the members of the object in b whose keys are not
+// known. known reports whether a key is modelled by the canonical type.
+func collectExtra(b []byte, known func(string) bool) (Extra, error) {
+	var extra Extra
+	err := scanObject(b, func(m objectMember) error {
+		if known(m.key) {
+			return nil
+		}
+		if extra == nil {
+			extra = make(Extra, 2)
+		}
+		extra[m.key] = json.RawMessage(bytes.Clone(m.value))
+		return nil
+	})
+	return extra, err
+}
+
+// appendExtra splices the members of extra into the JSON object obj, which
+// must end with '}'. Keys are written in sorted order so the output is
+// deterministic (cache keys and golden files rely on it).
+func appendExtra(obj []byte, extra Extra) ([]byte, error) {
+	if len(extra) == 0 {
+		return obj, nil
+	}
+	keys := make([]string, 0, len(extra))
+	for k := range extra {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := obj[:len(obj)-1]
+	empty := len(bytes.TrimSpace(out)) == 1 // just "{"
+	for _, k := range keys {
+		if !empty {
+			out = append(out, ',')
+		}
+		empty = false
+		kb, err := json.Marshal(k)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, kb...)
+		out = append(out, ':')
+		v := extra[k]
+		if len(v) == 0 {
+			v = json.RawMessage("null")
+		}
+		out = append(out, v...)
+	}
+	return append(out, '}'), nil
+}
+
+// Get decodes the member k into v and reports whether it was present.
+func (e Extra) Get(k string, v any) (bool, error) {
+	raw, ok := e[k]
+	if !ok {
+		return false, nil
+	}
+	return true, json.Unmarshal(raw, v)
+}
+
+// Set encodes v as member k.
+func (e *Extra) Set(k string, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if *e == nil {
+		*e = make(Extra, 1)
+	}
+	(*e)[k] = raw
+	return nil
+}
+
+// TopLevelString returns the string member key of the JSON object in b
+// without decoding the rest; "" when absent, not a string, or b is not an
+// object. Passthrough uses it to learn the model of a native request.
+func TopLevelString(b []byte, key string) string {
+	var out string
+	_ = scanObject(b, func(m objectMember) error {
+		if m.key != key || len(m.value) == 0 || m.value[0] != '"' {
+			return nil
+		}
+		if bytes.IndexByte(m.value, '\\') < 0 {
+			out = string(m.value[1 : len(m.value)-1])
+		} else if json.Unmarshal(m.value, &out) != nil {
+			out = ""
+		}
+		return errStop
+	})
+	return out
+}
+
+var errStop = errors.New("stop")
