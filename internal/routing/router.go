@@ -43,7 +43,7 @@ type Options struct {
 	// StaticModels are configured model names per provider id, listed by
 	// GET /v1/models besides what providers list upstream.
 	StaticModels map[string][]string
-	Retry    RetryPolicy
+	Retry        RetryPolicy
 	// AttemptTimeout bounds each attempt until the response starts
 	// (default 10 minutes); x-aig-request-timeout overrides it.
 	AttemptTimeout time.Duration
