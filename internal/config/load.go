@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"reflect"
+	"sort"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -44,17 +45,24 @@ func Parse(data []byte, getenv func(string) string) (*Config, error) {
 		}
 		d.decode(&root, reflect.ValueOf(cfg).Elem(), "")
 	}
-	if len(d.errs) > 0 {
-		return nil, d.errs
-	}
 	cfg.addEnvProviders(getenv)
 	cfg.Defaults(getenv)
-	if errs := cfg.Validate(); len(errs) > 0 {
-		for i := range errs {
-			if errs[i].Line == 0 {
-				errs[i].Line = d.lines[errs[i].Path]
-			}
+	errs := d.errs
+	bad := map[string]bool{}
+	for _, e := range errs {
+		bad[e.Path] = true
+	}
+	for _, e := range cfg.Validate() {
+		if bad[e.Path] {
+			continue // already reported by the decoder
 		}
+		if e.Line == 0 {
+			e.Line = d.lines[e.Path]
+		}
+		errs = append(errs, e)
+	}
+	if len(errs) > 0 {
+		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
 		return nil, errs
 	}
 	return cfg, nil

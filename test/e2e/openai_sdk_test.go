@@ -1,0 +1,169 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+
+	"github.com/aigateway/aigateway/internal/provider/providertest"
+)
+
+// startWithFakeOpenAI runs the binary in zero-config mode with OPENAI_* env
+// pointing at a fake upstream, as a new user would.
+func startWithFakeOpenAI(t *testing.T) (*Gateway, *providertest.Fake) {
+	t.Helper()
+	fake := providertest.NewFake(providertest.Options{APIKey: "sk-upstream"})
+	up := httptest.NewServer(fake)
+	t.Cleanup(up.Close)
+	g := StartGateway(t, GatewayOptions{Env: map[string]string{
+		"OPENAI_API_KEY":  "sk-upstream",
+		"OPENAI_BASE_URL": up.URL + "/v1",
+	}})
+	return g, fake
+}
+
+func sdkClient(g *Gateway) openai.Client {
+	return openai.NewClient(
+		option.WithBaseURL(g.URL+"/v1"),
+		option.WithAPIKey("unused-in-unauthenticated-mode"),
+		option.WithMaxRetries(0),
+	)
+}
+
+func TestOpenAISDKChat(t *testing.T) {
+	g, fake := startWithFakeOpenAI(t)
+	client := sdkClient(g)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	resp, err := client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{
+		Model:    "openai/gpt-4o-mini",
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hello gateway")},
+	})
+	if err != nil {
+		t.Fatalf("chat: %v\n%s", err, g.Logs())
+	}
+	if got := resp.Choices[0].Message.Content; got != "Hello from fake: hello gateway" {
+		t.Errorf("content = %q", got)
+	}
+	if resp.Usage.TotalTokens == 0 {
+		t.Error("usage missing")
+	}
+	if auth := fake.Last().Header.Get("Authorization"); auth != "Bearer sk-upstream" {
+		t.Errorf("upstream saw Authorization %q; the client's key must not be forwarded", auth)
+	}
+}
+
+func TestOpenAISDKChatStream(t *testing.T) {
+	g, _ := startWithFakeOpenAI(t)
+	client := sdkClient(g)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	stream := client.Chat.Completions.NewStreaming(ctx, openai.ChatCompletionNewParams{
+		Model:         "openai/gpt-4o-mini",
+		Messages:      []openai.ChatCompletionMessageParamUnion{openai.UserMessage("stream me please")},
+		StreamOptions: openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)},
+	})
+	acc := openai.ChatCompletionAccumulator{}
+	events := 0
+	for stream.Next() {
+		acc.AddChunk(stream.Current())
+		events++
+	}
+	if err := stream.Err(); err != nil {
+		t.Fatalf("stream: %v", err)
+	}
+	if events < 3 {
+		t.Errorf("only %d events: the stream was not forwarded event by event", events)
+	}
+	if got := acc.Choices[0].Message.Content; got != "Hello from fake: stream me please" {
+		t.Errorf("content = %q", got)
+	}
+	if acc.Usage.TotalTokens == 0 {
+		t.Error("usage chunk missing though include_usage was set")
+	}
+}
+
+func TestOpenAISDKEmbeddingsAndModels(t *testing.T) {
+	g, _ := startWithFakeOpenAI(t)
+	client := sdkClient(g)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	emb, err := client.Embeddings.New(ctx, openai.EmbeddingNewParams{
+		Model: "openai/text-embedding-3-small",
+		Input: openai.EmbeddingNewParamsInputUnion{OfArrayOfStrings: []string{"a", "b"}},
+	})
+	if err != nil {
+		t.Fatalf("embeddings: %v", err)
+	}
+	if len(emb.Data) != 2 || len(emb.Data[0].Embedding) != 8 {
+		t.Errorf("embeddings = %d vectors", len(emb.Data))
+	}
+
+	page, err := client.Models.List(ctx)
+	if err != nil {
+		t.Fatalf("models: %v", err)
+	}
+	var ids []string
+	for _, m := range page.Data {
+		ids = append(ids, m.ID)
+	}
+	if !strings.Contains(strings.Join(ids, ","), "openai/gpt-4o-mini") {
+		t.Errorf("models = %v, want openai/gpt-4o-mini listed", ids)
+	}
+}
+
+func TestOpenAISDKErrors(t *testing.T) {
+	g, _ := startWithFakeOpenAI(t)
+	client := sdkClient(g)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	cases := []struct {
+		model  string
+		status int
+		typ    string
+		inMsg  string
+	}{
+		{"nosuch/model", http.StatusNotFound, "not_found_error", "GET /v1/models"},
+		{"no-slash", http.StatusNotFound, "not_found_error", "GET /v1/models"},
+		{"openai/error-429", http.StatusTooManyRequests, "rate_limit_error", "fake provider error 429"},
+		{"openai/error-503", http.StatusServiceUnavailable, "api_error", "fake provider error 503"},
+	}
+	for _, c := range cases {
+		_, err := client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{
+			Model:    c.model,
+			Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("x")},
+		})
+		var apiErr *openai.Error
+		if !errors.As(err, &apiErr) {
+			t.Errorf("%s: error %v is not an API error", c.model, err)
+			continue
+		}
+		if apiErr.StatusCode != c.status || apiErr.Type != c.typ || !strings.Contains(apiErr.Message, c.inMsg) {
+			t.Errorf("%s: got %d %s %q, want %d %s containing %q", c.model, apiErr.StatusCode, apiErr.Type, apiErr.Message, c.status, c.typ, c.inMsg)
+		}
+	}
+}
+
+// startWithSlowStreams is startWithFakeOpenAI with 100 ms between events.
+func startWithSlowStreams(t *testing.T) (*Gateway, *providertest.Fake) {
+	t.Helper()
+	fake := providertest.NewFake(providertest.Options{ChunkDelay: 100 * time.Millisecond})
+	up := httptest.NewServer(fake)
+	t.Cleanup(up.Close)
+	g := StartGateway(t, GatewayOptions{Env: map[string]string{
+		"OPENAI_API_KEY":  "sk-upstream",
+		"OPENAI_BASE_URL": up.URL + "/v1",
+	}})
+	return g, fake
+}
