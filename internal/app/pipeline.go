@@ -27,8 +27,8 @@ import (
 //	decode
 //	guardrails – mask/check the prompt before anything keys on it; restore
 //	             and filter the answer on the way out (also cache hits)
-//	ratelimit, budget – outside the cache? no: inside guardrails, outside
-//	             cache, so hits count as requests but cost nothing
+//	ratelimit, budget – outside the cache, so a hit still counts as a
+//	             request but charges no spend
 //	cache      – outside usage: a hit makes no upstream call and costs 0
 //	usage      – tokens (estimated where missing) and cost of a miss
 //	router     – per attempt: breaker, then invoke
