@@ -119,8 +119,8 @@ type Condition struct {
 	Not *Condition  `yaml:"not"`
 }
 
-// maxRouteDepth bounds how deeply route nodes nest.
-const maxRouteDepth = 16
+// MaxRouteDepth bounds how deeply route nodes nest.
+const MaxRouteDepth = 16
 
 func (r *Route) defaults() { r.RouteNode.defaults() }
 
@@ -189,8 +189,8 @@ func (v *nodeValidator) add(path, format string, args ...any) {
 }
 
 func (v *nodeValidator) node(p string, n *RouteNode, depth int) {
-	if depth > maxRouteDepth {
-		v.add(p, "nests more than %d levels deep", maxRouteDepth)
+	if depth > MaxRouteDepth {
+		v.add(p, "nests more than %d levels deep", MaxRouteDepth)
 		return
 	}
 	kinds := 0
@@ -297,8 +297,8 @@ func validSource(f string) bool {
 var ConditionFields = []string{"model", "tenant", "tier", "key", "user", "stream", "prompt", "prompt_length"}
 
 func (v *nodeValidator) cond(p string, c *Condition, depth int) {
-	if depth > maxRouteDepth {
-		v.add(p, "nests more than %d levels deep", maxRouteDepth)
+	if depth > MaxRouteDepth {
+		v.add(p, "nests more than %d levels deep", MaxRouteDepth)
 		return
 	}
 	combined := len(c.Any) > 0 || c.Not != nil
