@@ -34,9 +34,9 @@ func TestChatRequestKeepsUnknownMembers(t *testing.T) {
 
 func TestContentForms(t *testing.T) {
 	cases := map[string]string{
-		`null`:  `null`,
-		`"hi"`:  `"hi"`,
-		`[]`:    `[]`,
+		`null`: `null`,
+		`"hi"`: `"hi"`,
+		`[]`:   `[]`,
 		`[{"type":"text","text":"a"},{"type":"image_url","image_url":{"url":"data:image/png;base64,AAA"}}]`: `[{"type":"text","text":"a"},{"type":"image_url","image_url":{"url":"data:image/png;base64,AAA"}}]`,
 	}
 	for in, want := range cases {
