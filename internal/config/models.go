@@ -171,7 +171,7 @@ func validateModelRef(path, model string, ids map[string]bool, aliases map[strin
 	case model == "":
 		return Errors{{Path: path, Msg: "is required"}}
 	case !ok || pid == "" || m == "":
-		return Errors{{Path: path, Msg: fmt.Sprintf("%q is neither a model alias nor provider/model", model)}}
+		return Errors{{Path: path, Msg: fmt.Sprintf("must be provider/model or the name of a model alias (%q is neither)", model)}}
 	case !ids[pid]:
 		return Errors{{Path: path, Msg: fmt.Sprintf("provider %q is not configured (neither in providers nor from the environment)", pid)}}
 	}

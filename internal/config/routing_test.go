@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-func env(k string) string { return map[string]string{"FAKE_URL": "http://127.0.0.1:1/v1"}[k] }
+func routingEnv(k string) string { return map[string]string{"FAKE_URL": "http://127.0.0.1:1/v1"}[k] }
 
 const providers = `
 providers_from_env: false
@@ -56,7 +56,7 @@ routes:
             limit: {requests: 100, budget_usd: 5, window: 24h, per: user, otherwise: {model: openai/gpt-4o-mini}}
 health:
   breaker: {consecutive_failures: 3, cooldown: 10s}
-`), env)
+`), routingEnv)
 	if err != nil {
 		t.Fatalf("valid routing config rejected:\n%v", err)
 	}
@@ -103,7 +103,7 @@ routes:
         - {percent: 60, model: openai/x}
         - {percent: 30, model: "@requested", limit: {window: 1m}}
 `
-	_, err := Parse([]byte(doc), env)
+	_, err := Parse([]byte(doc), routingEnv)
 	var errs Errors
 	if !errors.As(err, &errs) {
 		t.Fatalf("want Errors, got %v", err)
