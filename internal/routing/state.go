@@ -94,8 +94,8 @@ func attemptOutcome(ctx context.Context, err error, routed bool) breaker.Outcome
 
 // LoadStage tracks each attempt's load for balancing: in flight until its
 // response is over, its latency until the response started (a timeout
-// counts as its full wait, so a hanging deployment looks slow), and the
-// tokens it used for tpm capacity.
+// counts as its full wait and a failure as a penalty, so a hanging or
+// failing deployment looks slow), and the tokens it used for tpm capacity.
 func LoadStage(st *State) pipeline.AttemptMiddleware {
 	return func(next pipeline.Attempter) pipeline.Attempter {
 		return pipeline.AttempterFunc(func(ctx context.Context, c *pipeline.Call, t *pipeline.Target) (*pipeline.Result, error) {
@@ -105,8 +105,11 @@ func LoadStage(st *State) pipeline.AttemptMiddleware {
 			res, err := next.Attempt(ctx, c, t)
 			if err != nil {
 				var lat time.Duration
-				if classify(err) == Timeout {
+				switch classify(err) {
+				case Timeout:
 					lat = st.Load.Since(start)
+				case ServerError, Connection, RateLimit:
+					lat = st.Load.Penalty(t.DeploymentKey(), stream)
 				}
 				finish(lat, 0)
 				return nil, err

@@ -179,3 +179,14 @@ func TestCapacityOverSlidingMinute(t *testing.T) {
 		t.Fatal("unseen deployment at capacity")
 	}
 }
+
+func TestPenaltyMakesFailingDeploymentSlow(t *testing.T) {
+	tr := NewTracker(TrackerOptions{})
+	if p := tr.Penalty("new", false); p != time.Second {
+		t.Fatalf("penalty of an unmeasured deployment %v, want 1s", p)
+	}
+	tr.Start("d", false)(800*time.Millisecond, 0)
+	if p := tr.Penalty("d", false); p != 1600*time.Millisecond {
+		t.Fatalf("penalty %v, want twice the average", p)
+	}
+}

@@ -149,6 +149,14 @@ func idx(stream bool) int {
 	return 0
 }
 
+// Penalty is the latency a failed request counts as: twice the current
+// average and at least a second, so least-latency moves off a deployment
+// that fails fast rather than mistaking it for a quick one.
+func (t *Tracker) Penalty(key string, stream bool) time.Duration {
+	d, _ := t.Latency(t.Lookup(key), stream)
+	return max(2*d, time.Second)
+}
+
 // InFlight is the number of requests to the deployment not yet finished.
 func (l *Load) InFlight() int64 {
 	if l == nil {
