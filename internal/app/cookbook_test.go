@@ -396,3 +396,17 @@ func TestCookbookCostFirst(t *testing.T) {
 		t.Fatal("a deployment at capacity was still called")
 	}
 }
+
+func TestReadmeQuotesTheCookbook(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Skip("no README.md")
+	}
+	files, _ := filepath.Glob(filepath.Join("..", "..", "examples", "routing", "*.yaml"))
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		if !strings.Contains(string(readme), "```yaml\n"+string(b)+"```") {
+			t.Errorf("README's routing cookbook does not quote %s as it is", filepath.Base(f))
+		}
+	}
+}
