@@ -42,7 +42,6 @@ type node struct {
 	deflt   *node
 	split   *split
 	limit   *limit
-	ordinal int
 }
 
 type kase struct {
