@@ -35,13 +35,13 @@ type route struct {
 }
 
 type node struct {
-	path    string // config path below the route ("default.split.branches[1]")
-	label   string // for logs: the case or branch name
-	model   string
-	cases   []*kase
-	deflt   *node
-	split   *split
-	limit   *limit
+	path  string // config path below the route ("default.split.branches[1]")
+	label string // for logs: the case or branch name
+	model string
+	cases []*kase
+	deflt *node
+	split *split
+	limit *limit
 }
 
 type kase struct {
