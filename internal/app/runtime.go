@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aigateway/aigateway/internal/config"
+	"github.com/aigateway/aigateway/internal/dashboard"
 	"github.com/aigateway/aigateway/internal/httpapi"
 	"github.com/aigateway/aigateway/internal/httpapi/admin"
 	"github.com/aigateway/aigateway/internal/httpapi/httpx"
@@ -142,6 +143,7 @@ func New(cfg *config.Config, d Deps) (*Gateway, error) {
 		Log:    d.Log,
 		Extra: func(mux *http.ServeMux) {
 			admin.Register(mux, admin.Options{Source: func() admin.Backend { return g.current.Load() }, Log: d.Log})
+			dashboard.Register(mux)
 		},
 	})
 	return g, nil
