@@ -17,6 +17,7 @@ export const pct = (r) => (r == null || Number.isNaN(r) ? '—' : (r * 100).toFi
 
 export function ms(n) {
   if (n == null) return '—';
+  if (n < 10 && n !== Math.round(n)) return n.toFixed(n < 1 ? 2 : 1) + ' ms';
   if (n < 1000) return Math.round(n) + ' ms';
   return (n / 1000).toFixed(n < 10000 ? 2 : 1) + ' s';
 }

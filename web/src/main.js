@@ -2,7 +2,7 @@
 // in the URL fragment (#/logs?model=…) so the gateway serves one page and
 // every view can be bookmarked or shared.
 import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import './style.css';
 import { api, clearToken, setToken, token } from './api.js';
 import { html } from './ui.js';
@@ -84,8 +84,19 @@ function App() {
     window.addEventListener('aig:signed-out', out);
     return () => window.removeEventListener('aig:signed-out', out);
   }, []);
-  if (!signedIn) return html`<${Login} onSignedIn=${() => setSignedIn(true)} />`;
   const page = pages.find((p) => p.id === route.parts[0]) || pages[0];
+  // A new page moves focus to its content, as a page load would, so
+  // keyboard and screen-reader users start at the top of what changed.
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    document.getElementById('main')?.focus({ preventScroll: true });
+    document.title = page.label + ' · aigateway';
+  }, [page.id]);
+  if (!signedIn) return html`<${Login} onSignedIn=${() => setSignedIn(true)} />`;
   const View = page.view;
   return html`
     <a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById('main')?.focus(); }}>Skip to content</a>
@@ -106,4 +117,6 @@ function App() {
   `;
 }
 
-render(html`<${App} />`, document.getElementById('app'));
+const root = document.getElementById('app');
+root.textContent = ''; // the "Loading…" placeholder
+render(html`<${App} />`, root);

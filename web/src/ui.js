@@ -98,7 +98,8 @@ export function Chart({ config, summary, name, height = 220 }) {
       if (typeof v === 'number' && Number.isFinite(v)) total += v;
     }
   }
-  return html`<figure class="chart" data-chart=${name} data-total=${String(Math.round(total * 1e6) / 1e6)}>
+  return html`<figure class="chart" data-chart=${name} data-total=${String(Math.round(total * 1e6) / 1e6)}
+    data-series=${config.data.datasets.length}>
     <div class="chart-box" style=${{ height: height + 'px' }}>
       <canvas ref=${ref} role="img" aria-label=${summary}></canvas>
     </div>
@@ -139,6 +140,13 @@ export function Confirm({ open, title, message, confirmLabel, onConfirm, onClose
     </div>
   <//>`;
 }
+
+/** Thumb is a thumbs-up icon (down when down is set); emoji fonts are not
+ * on every machine, so it is drawn. */
+export const Thumb = ({ down }) => html`<svg class="icon-svg" viewBox="0 0 24 24" width="16" height="16" aria-hidden="true" focusable="false"
+    style=${down ? { transform: 'rotate(180deg)' } : undefined}>
+  <path fill="currentColor" d="M2 10h4v11H2zM8 21h9.2a2 2 0 0 0 2-1.6l1.6-7A2 2 0 0 0 18.8 10H14l.9-4.3a1.8 1.8 0 0 0-3.1-1.6L8 9.5z" />
+</svg>`;
 
 export const Badge = ({ kind, children }) => html`<span class=${'badge ' + (kind || '')}>${children}</span>`;
 

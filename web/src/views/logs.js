@@ -3,7 +3,7 @@
 // GET /admin/v1/logs, GET /admin/v1/logs/{id}, POST /admin/v1/logs/{id}/feedback.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api.js';
-import { html, useLoad, Loading, Empty, ErrorBox, Dialog, Badge, statusKind } from '../ui.js';
+import { html, useLoad, Loading, Empty, ErrorBox, Dialog, Badge, Thumb, statusKind } from '../ui.js';
 import { int, usd, ms, dateTime, pretty } from '../format.js';
 
 const pageSize = 50;
@@ -167,13 +167,13 @@ function List({ f }) {
                   ${recs.map((r) => html`<tr class=${fresh.has(r.id) ? 'fresh' : ''} data-log-id=${r.id}>
                     <td><a href=${hashFor(f, r.id)} aria-label=${'Open request ' + r.id}>${dateTime(r.created_at)}</a></td>
                     <td><${Badge} kind=${statusKind(r.status, r.error)}>${r.status || 'error'}<//></td>
-                    <td class="mono">${r.model}${r.served_model && r.served_model !== r.model ? html`<span class="muted"> → ${r.served_model}</span>` : ''}</td>
+                    <td class="mono">${r.model}${r.served_model && r.served_model !== r.model && !r.model.endsWith('/' + r.served_model) ? html`<span class="muted"> → ${r.served_model}</span>` : ''}</td>
                     <td>${r.provider || '—'}</td>
                     <td>${r.key_name || r.key_id || '—'}${r.tenant ? html`<span class="muted"> · ${r.tenant}</span>` : ''}</td>
                     <td class="num">${int(r.input_tokens)} / ${int(r.output_tokens)}</td>
                     <td class="num">${usd(r.cost_usd)}</td>
                     <td class="num">${ms(r.duration_ms)}</td>
-                    <td>${r.cache_status || '—'}${r.feedback != null ? html` <span aria-label=${r.feedback > 0 ? 'rated good' : r.feedback < 0 ? 'rated bad' : 'rated neutral'}>${r.feedback > 0 ? '👍' : r.feedback < 0 ? '👎' : '•'}</span>` : ''}</td>
+                    <td>${r.cache_status || '—'}${r.feedback ? html` <span class="rated" role="img" aria-label=${r.feedback > 0 ? 'rated good' : 'rated bad'}><${Thumb} down=${r.feedback < 0} /></span>` : ''}</td>
                   </tr>`)}
                 </tbody>
               </table>
@@ -258,12 +258,12 @@ function Feedback({ r, onSaved }) {
       setStatus({ busy: false, msg: '', error: e.message });
     }
   }
-  const thumb = (v, label, icon) =>
+  const thumb = (v, label) =>
     html`<button type="button" class="thumb" aria-pressed=${r.feedback === v ? 'true' : 'false'} disabled=${status.busy}
-      onClick=${() => send({ feedback: r.feedback === v ? 0 : v })}><span aria-hidden="true">${icon}</span> ${label}</button>`;
+      onClick=${() => send({ feedback: r.feedback === v ? 0 : v })}><${Thumb} down=${v < 0} /> ${label}</button>`;
   return html`<section class="feedback" aria-labelledby="fb-title">
     <h3 id="fb-title">Feedback</h3>
-    <div class="row">${thumb(1, 'Good', '👍')}${thumb(-1, 'Bad', '👎')}</div>
+    <div class="row">${thumb(1, 'Good')}${thumb(-1, 'Bad')}</div>
     <form class="row" onSubmit=${(e) => {
       e.preventDefault();
       const body = { comment };
