@@ -36,10 +36,29 @@ async function admin(path, init = {}) {
   return { status: res.status, body: await res.json().catch(() => null) };
 }
 
-/** available says whether the gateway offers an admin endpoint. */
-async function available(path) {
+// required names the features that must be there (DASHBOARD_REQUIRE,
+// comma-separated): a missing one fails its step instead of skipping it.
+const required = new Set((process.env.DASHBOARD_REQUIRE || '').split(',').filter(Boolean));
+
+// featurePaths tell which admin feature a request URL belongs to.
+const featurePaths = {
+  analytics: /\/admin\/v1\/analytics/,
+  logs: /\/admin\/v1\/logs/,
+  keys: /\/admin\/v1\/keys/,
+  cache: /\/admin\/v1\/cache/,
+};
+const absent = new Set(); // features the gateway turned out not to have
+
+/**
+ * available says whether the gateway offers an admin feature (a 404
+ * unknown_endpoint says it does not); it throws for a required one.
+ */
+async function available(feature, path) {
   const r = await admin(path);
-  return !(r.status === 404 && r.body?.error?.code === 'unknown_endpoint');
+  const there = !(r.status === 404 && ['unknown_endpoint', 'cache_unavailable'].includes(r.body?.error?.code));
+  if (!there && required.has(feature)) throw new Error(`the gateway lacks ${feature} (${path}), which DASHBOARD_REQUIRE lists`);
+  if (!there) absent.add(feature);
+  return there;
 }
 
 async function chat(model, text, { headers = {}, stream = false } = {}) {
@@ -100,7 +119,14 @@ before(async () => {
   page = context.pages()[0] || (await context.newPage());
   page.setDefaultTimeout(15000);
   page.on('console', (m) => {
-    if (m.type() === 'error' && !expectProblems) problems.push('console: ' + m.text());
+    if (m.type() !== 'error' || expectProblems) return;
+    const url = m.location()?.url || '';
+    // A gateway without a feature answers its admin routes with 404; the
+    // browser reports each as an error. Those of absent (and not
+    // required) features are expected; any other is a fault.
+    const feature = Object.entries(featurePaths).find(([, re]) => re.test(url))?.[0];
+    if (feature && absent.has(feature)) return;
+    problems.push(`console: ${m.text()} ${url}`);
   });
   page.on('pageerror', (e) => problems.push('page error: ' + e.message));
   page.on('requestfailed', (r) => {
@@ -115,6 +141,8 @@ after(async () => {
 });
 
 step('sign in with the admin token', async () => {
+  // Learn up front which features this gateway has (see the console check).
+  for (const [f, p] of [['analytics', '/analytics'], ['logs', '/logs?limit=1'], ['keys', '/keys'], ['cache', '/cache']]) await available(f, p);
   await page.goto(gw + '/ui/');
   await page.getByLabel('Admin token').fill('not-the-token');
   expectProblems = true; // the browser reports the refused check as an error
@@ -127,10 +155,10 @@ step('sign in with the admin token', async () => {
   assert.equal(await page.evaluate(() => sessionStorage.getItem('aigateway.admin-token')), adminToken);
 });
 
-const logsLanded = () => available('/logs?limit=1');
+const logsLanded = () => available('logs', '/logs?limit=1');
 
 step('overview charts reflect the traffic the test sends', async (t) => {
-  if (!(await available('/analytics'))) return t.skip('the gateway has no /admin/v1/analytics');
+  if (!(await available('analytics', '/analytics'))) return t.skip('the gateway has no /admin/v1/analytics');
   const before = (await admin('/analytics?since=1h')).body.data[0]?.requests || 0;
   const sent = [];
   for (let i = 0; i < 5; i++) sent.push(await chat('openai/gpt-4o-mini', `hello ${i} ${run}`, { headers: { 'x-aig-metadata': JSON.stringify({ run, n: i }) } }));
@@ -225,7 +253,7 @@ step('live tail shows a new request without a reload', async (t) => {
 });
 
 step('create a key, use it with curl, revoke it and see it refused', async (t) => {
-  if (!(await available('/keys'))) return t.skip('the gateway has no /admin/v1/keys');
+  if (!(await available('keys', '/keys'))) return t.skip('the gateway has no /admin/v1/keys');
   await page.goto(gw + '/ui/#/keys');
   await page.getByRole('button', { name: 'Create key' }).click();
   const form = page.getByRole('dialog', { name: 'Create key' });
@@ -253,6 +281,9 @@ step('create a key, use it with curl, revoke it and see it refused', async (t) =
 });
 
 step('providers, deployment health and routes', async () => {
+  for (const [f, p] of [['providers', '/providers'], ['health', '/providers/health'], ['config', '/config']]) assert.ok(await available(f, p));
+  // Routing reports a deployment once it has served a call.
+  assert.equal((await chat('openai/gpt-4o-mini', 'health ' + run)).status, 200);
   await page.goto(gw + '/ui/#/providers');
   await page.locator('[data-provider="openai"]').waitFor();
   const dep = page.locator('tr[data-deployment="openai/gpt-4o-mini"]');
@@ -262,7 +293,7 @@ step('providers, deployment health and routes', async () => {
 });
 
 step('cache figures and purge', async (t) => {
-  if (!(await available('/cache'))) return t.skip('the gateway has no /admin/v1/cache');
+  if (!(await available('cache', '/cache'))) return t.skip('the gateway has no /admin/v1/cache');
   await page.goto(gw + '/ui/#/providers');
   await page.locator('[data-tile="cache-hit-rate"]').waitFor();
   await page.getByRole('button', { name: 'Purge cache' }).click();

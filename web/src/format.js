@@ -36,6 +36,15 @@ export function bytes(n) {
 const dt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
 export const dateTime = (t) => (t ? dt.format(new Date(t)) : '—');
 
+const tOnly = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const dShort = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+/** shortTime is the time alone for today, else the date and minute. */
+export function shortTime(t) {
+  if (!t) return '—';
+  const d = new Date(t);
+  return d.toDateString() === new Date().toDateString() ? tOnly.format(d) : dShort.format(d);
+}
+
 /** ago says how long ago t was, coarsely. */
 export function ago(t) {
   if (!t) return 'never';

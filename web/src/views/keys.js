@@ -66,7 +66,7 @@ export function Keys() {
         ? html`<${Loading} label="Loading keys…" />`
         : !data.data.keys.length
           ? html`<${Empty}>No gateway keys yet. Create one to require keys on the unified API.<//>`
-          : html`<div class="card table-wrap"><table class="keys">
+          : html`<div class="card table-wrap"><table class="keys cards">
               <thead><tr>
                 <th scope="col">Name</th><th scope="col">Status</th><th scope="col">Scopes</th><th scope="col">Limits</th>
                 <th scope="col">Usage this month</th><th scope="col">Spend / budget</th><th scope="col">Last used</th><th scope="col"><span class="sr-only">Actions</span></th>
@@ -96,16 +96,16 @@ function KeyRow({ k, month, day, onEdit, onRevoke }) {
   const readOnly = k.source === 'config' || k.status === 'revoked';
   return html`<tr data-key-id=${k.id} data-key-name=${k.name}>
     <th scope="row"><span class="key-name">${k.name}</span><br /><code class="muted">${k.prefix}…</code>${k.tenant ? html`<br /><span class="muted">tenant ${k.tenant}</span>` : ''}</th>
-    <td><${Badge} kind=${kind}>${k.status}<//>${k.source === 'config' ? html` <${Badge}>config<//>` : ''}</td>
-    <td>${scopes.length ? scopes.map((s) => html`<div>${s}</div>`) : html`<span class="muted">all</span>`}</td>
-    <td>${limits.length ? limits.join(' · ') : html`<span class="muted">none</span>`}</td>
-    <td>${month ? `${int(month.requests)} req · ${num(month.input_tokens + month.output_tokens)} tok` : html`<span class="muted">none</span>`}</td>
-    <td>${k.budget_usd
+    <td data-label="Status"><${Badge} kind=${kind}>${k.status}<//>${k.source === 'config' ? html` <${Badge}>config<//>` : ''}</td>
+    <td data-label="Scopes">${scopes.length ? scopes.map((s) => html`<div>${s}</div>`) : html`<span class="muted">all</span>`}</td>
+    <td data-label="Limits">${limits.length ? limits.join(' · ') : html`<span class="muted">none</span>`}</td>
+    <td data-label="Usage this month">${month ? `${int(month.requests)} req · ${num(month.input_tokens + month.output_tokens)} tok` : html`<span class="muted">none</span>`}</td>
+    <td data-label="Spend / budget">${k.budget_usd
       ? html`<div class="budget">
           <meter min="0" max="1" low="0.75" high="0.9" optimum="0" value=${share} aria-label=${`Spent ${usd(spent)} of ${usd(k.budget_usd)} this ${k.budget_period}`}></meter>
           <span>${usd(spent)} / ${usd(k.budget_usd)} per ${k.budget_period}</span></div>`
       : html`${usd(spent)} <span class="muted">no budget</span>`}</td>
-    <td title=${dateTime(k.last_used_at)}>${ago(k.last_used_at)}</td>
+    <td data-label="Last used" title=${dateTime(k.last_used_at)}>${ago(k.last_used_at)}</td>
     <td class="actions">${readOnly ? html`<span class="muted">${k.source === 'config' ? 'edit in config' : ''}</span>` : html`
       <button type="button" onClick=${onEdit} aria-label=${'Edit ' + k.name}>Edit</button>
       <button type="button" class="danger" onClick=${onRevoke} aria-label=${'Revoke ' + k.name}>Revoke</button>`}</td>

@@ -4,7 +4,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { html, useLoad, Loading, Empty, ErrorBox, Dialog, Badge, Thumb, statusKind } from '../ui.js';
-import { int, usd, ms, dateTime, pretty } from '../format.js';
+import { int, usd, ms, dateTime, shortTime, pretty } from '../format.js';
 
 const pageSize = 50;
 const tailEvery = 2000;
@@ -157,7 +157,7 @@ function List({ f }) {
         : !recs.length
           ? html`<${Empty}>No requests match these filters.<//>`
           : html`<div class="table-wrap" aria-busy=${data.loading ? 'true' : 'false'}>
-              <table class="logs">
+              <table class="logs cards">
                 <thead><tr>
                   <th scope="col">Time</th><th scope="col">Status</th><th scope="col">Model</th><th scope="col">Provider</th>
                   <th scope="col">Key</th><th scope="col" class="num">Tokens in / out</th><th scope="col" class="num">Cost</th>
@@ -165,15 +165,15 @@ function List({ f }) {
                 </tr></thead>
                 <tbody>
                   ${recs.map((r) => html`<tr class=${fresh.has(r.id) ? 'fresh' : ''} data-log-id=${r.id}>
-                    <td><a href=${hashFor(f, r.id)} aria-label=${'Open request ' + r.id}>${dateTime(r.created_at)}</a></td>
-                    <td><${Badge} kind=${statusKind(r.status, r.error)}>${r.status || 'error'}<//></td>
-                    <td class="mono">${r.model}${r.served_model && r.served_model !== r.model && !r.model.endsWith('/' + r.served_model) ? html`<span class="muted"> → ${r.served_model}</span>` : ''}</td>
-                    <td>${r.provider || '—'}</td>
-                    <td>${r.key_name || r.key_id || '—'}${r.tenant ? html`<span class="muted"> · ${r.tenant}</span>` : ''}</td>
-                    <td class="num">${int(r.input_tokens)} / ${int(r.output_tokens)}</td>
-                    <td class="num">${usd(r.cost_usd)}</td>
-                    <td class="num">${ms(r.duration_ms)}</td>
-                    <td>${r.cache_status || '—'}${r.feedback ? html` <span class="rated" role="img" aria-label=${r.feedback > 0 ? 'rated good' : 'rated bad'}><${Thumb} down=${r.feedback < 0} /></span>` : ''}</td>
+                    <td data-label="Time"><a href=${hashFor(f, r.id)} aria-label=${'Open request of ' + dateTime(r.created_at)} title=${dateTime(r.created_at)}>${shortTime(r.created_at)}</a></td>
+                    <td data-label="Status"><${Badge} kind=${statusKind(r.status, r.error)}>${r.status || 'error'}<//></td>
+                    <td data-label="Model" class="mono">${r.model}${r.served_model && r.served_model !== r.model && !r.model.endsWith('/' + r.served_model) ? html`<span class="muted"> → ${r.served_model}</span>` : ''}</td>
+                    <td data-label="Provider">${r.provider || '—'}</td>
+                    <td data-label="Key">${r.key_name || r.key_id || '—'}${r.tenant ? html`<span class="muted"> · ${r.tenant}</span>` : ''}</td>
+                    <td data-label="Tokens" class="num">${int(r.input_tokens)} / ${int(r.output_tokens)}</td>
+                    <td data-label="Cost" class="num">${usd(r.cost_usd)}</td>
+                    <td data-label="Latency" class="num">${ms(r.duration_ms)}</td>
+                    <td data-label="Cache">${r.cache_status || '—'}${r.feedback ? html` <span class="rated" role="img" aria-label=${r.feedback > 0 ? 'rated good' : 'rated bad'}><${Thumb} down=${r.feedback < 0} /></span>` : ''}</td>
                   </tr>`)}
                 </tbody>
               </table>

@@ -37,12 +37,12 @@
   <//>`}var Du=({down:e})=>Q`<svg class="icon-svg" viewBox="0 0 24 24" width="16" height="16" aria-hidden="true" focusable="false"
     style=${e?{transform:`rotate(180deg)`}:void 0}>
   <path fill="currentColor" d="M2 10h4v11H2zM8 21h9.2a2 2 0 0 0 2-1.6l1.6-7A2 2 0 0 0 18.8 10H14l.9-4.3a1.8 1.8 0 0 0-3.1-1.6L8 9.5z" />
-</svg>`,Ou=({kind:e,children:t})=>Q`<span class=${`badge `+(e||``)}>${t}</span>`,ku=(e,t)=>t||e>=500?`bad`:e>=400?`warn`:`good`,Au=[{id:`1h`,label:`Last hour`,ms:36e5},{id:`24h`,label:`Last day`,ms:864e5},{id:`7d`,label:`Last week`,ms:6048e5}],ju=[10,30,60,300,600,900,1800,3600,10800,21600,43200,86400,604800],Mu=72;function Nu(e){for(let t of ju)if(e/1e3/t<=Mu)return t;return ju[ju.length-1]}function Pu({range:e,from:t,to:n},r=Date.now()){let i=Au.find(t=>t.id===e);if(i)return{since:new Date(r-i.ms),until:new Date(r)};let a=t?new Date(t):null,o=n?new Date(n):new Date(r);return!a||Number.isNaN(a.getTime())||Number.isNaN(o.getTime())?{error:`Pick a start time for the custom range.`}:a>=o?{error:`The start of the range must be before its end.`}:{since:a,until:o}}function Fu(e,t,n){let r=n*1e3,i=[];for(let n=Math.floor(e.getTime()/r)*r;n<t.getTime();n+=r)i.push(n);return i}var Iu=new Intl.DateTimeFormat(void 0,{hour:`2-digit`,minute:`2-digit`}),Lu=new Intl.DateTimeFormat(void 0,{month:`short`,day:`numeric`,hour:`2-digit`,minute:`2-digit`}),Ru=new Intl.DateTimeFormat(void 0,{month:`short`,day:`numeric`});function zu(e,t,n){return t>=86400?Ru.format(e):n<=864e5?Iu.format(e):Lu.format(e)}var Bu=new Intl.NumberFormat(void 0,{maximumFractionDigits:1}),Vu=new Intl.NumberFormat(void 0,{notation:`compact`,maximumFractionDigits:1}),Hu=e=>e==null?`—`:Math.abs(e)>=1e4?Vu.format(e):Bu.format(e),$=e=>e==null?`—`:Math.round(e).toLocaleString();function Uu(e){return e==null?`—`:e===0?`$0`:Math.abs(e)<.01?`$`+e.toPrecision(2):`$`+e.toLocaleString(void 0,{minimumFractionDigits:2,maximumFractionDigits:2})}var Wu=e=>e==null||Number.isNaN(e)?`—`:(e*100).toFixed(+(e<.1&&e>0))+`%`;function Gu(e){return e==null?`—`:e<10&&e!==Math.round(e)?e.toFixed(e<1?2:1)+` ms`:e<1e3?Math.round(e)+` ms`:(e/1e3).toFixed(e<1e4?2:1)+` s`}function Ku(e){if(e==null)return`—`;let t=[`B`,`KiB`,`MiB`,`GiB`,`TiB`],n=0;for(;e>=1024&&n<t.length-1;)e/=1024,n++;return(n?e.toFixed(1):e)+` `+t[n]}var qu=new Intl.DateTimeFormat(void 0,{dateStyle:`medium`,timeStyle:`medium`}),Ju=e=>e?qu.format(new Date(e)):`—`;function Yu(e){if(!e)return`never`;let t=(Date.now()-new Date(e).getTime())/1e3;return t<60?`just now`:t<3600?Math.floor(t/60)+` min ago`:t<86400?Math.floor(t/3600)+` h ago`:Math.floor(t/86400)+` d ago`}function Xu(e){let t=e=>String(e).padStart(2,`0`);return`${e.getFullYear()}-${t(e.getMonth()+1)}-${t(e.getDate())}T${t(e.getHours())}:${t(e.getMinutes())}`}function Zu(e){if(!e)return``;try{return JSON.stringify(JSON.parse(e),null,2)}catch{return e}}var Qu=[{id:``,label:`No grouping`},{id:`provider`,label:`Provider`},{id:`model`,label:`Model`},{id:`key`,label:`Key`},{id:`tenant`,label:`Tenant`}],$u=8;function ed(e){let t=new URLSearchParams;for(let[n,r]of Object.entries(e))r&&t.set(n,r);location.hash=`#/overview`+(t.toString()?`?`+t:``)}function td({params:e}){let t={range:e.get(`range`)||`24h`,from:e.get(`from`)||``,to:e.get(`to`)||``,group:e.get(`group`)||``},[n,r]=M({from:t.from,to:t.to}),i=Pu(t),a=JSON.stringify(t),o=_u(async e=>{if(i.error)return null;let n=Nu(i.until-i.since),r={since:i.since.toISOString(),until:i.until.toISOString()},[a,o,s,c,l]=await Promise.all([P(`/analytics`,{params:{...r,interval:n+`s`,group_by:t.group},signal:e}),P(`/analytics`,{params:r,signal:e}),P(`/analytics`,{params:{...r,group_by:`model`},signal:e}),P(`/analytics`,{params:{...r,group_by:`key`},signal:e}),P(`/keys`,{params:{include_revoked:!0},signal:e}).catch(()=>null)]),u={};for(let e of l?.data||[])u[e.id]=e.name;return{series:a.data,totals:o.data[0],models:s.data,keys:c.data,names:u,since:i.since,until:i.until,step:n}},[a]);return N(()=>{if(t.range===`custom`)return;let e=setInterval(o.reload,3e4);return()=>clearInterval(e)},[a]),Q`
+</svg>`,Ou=({kind:e,children:t})=>Q`<span class=${`badge `+(e||``)}>${t}</span>`,ku=(e,t)=>t||e>=500?`bad`:e>=400?`warn`:`good`,Au=[{id:`1h`,label:`Last hour`,ms:36e5},{id:`24h`,label:`Last day`,ms:864e5},{id:`7d`,label:`Last week`,ms:6048e5}],ju=[10,30,60,300,600,900,1800,3600,10800,21600,43200,86400,604800],Mu=72;function Nu(e){for(let t of ju)if(e/1e3/t<=Mu)return t;return ju[ju.length-1]}function Pu({range:e,from:t,to:n},r=Date.now()){let i=Au.find(t=>t.id===e);if(i)return{since:new Date(r-i.ms),until:new Date(r)};let a=t?new Date(t):null,o=n?new Date(n):new Date(r);return!a||Number.isNaN(a.getTime())||Number.isNaN(o.getTime())?{error:`Pick a start time for the custom range.`}:a>=o?{error:`The start of the range must be before its end.`}:{since:a,until:o}}function Fu(e,t,n){let r=n*1e3,i=[];for(let n=Math.floor(e.getTime()/r)*r;n<t.getTime();n+=r)i.push(n);return i}var Iu=new Intl.DateTimeFormat(void 0,{hour:`2-digit`,minute:`2-digit`}),Lu=new Intl.DateTimeFormat(void 0,{month:`short`,day:`numeric`,hour:`2-digit`,minute:`2-digit`}),Ru=new Intl.DateTimeFormat(void 0,{month:`short`,day:`numeric`});function zu(e,t,n){return t>=86400?Ru.format(e):n<=864e5?Iu.format(e):Lu.format(e)}var Bu=new Intl.NumberFormat(void 0,{maximumFractionDigits:1}),Vu=new Intl.NumberFormat(void 0,{notation:`compact`,maximumFractionDigits:1}),Hu=e=>e==null?`—`:Math.abs(e)>=1e4?Vu.format(e):Bu.format(e),$=e=>e==null?`—`:Math.round(e).toLocaleString();function Uu(e){return e==null?`—`:e===0?`$0`:Math.abs(e)<.01?`$`+e.toPrecision(2):`$`+e.toLocaleString(void 0,{minimumFractionDigits:2,maximumFractionDigits:2})}var Wu=e=>e==null||Number.isNaN(e)?`—`:(e*100).toFixed(+(e<.1&&e>0))+`%`;function Gu(e){return e==null?`—`:e<10&&e!==Math.round(e)?e.toFixed(e<1?2:1)+` ms`:e<1e3?Math.round(e)+` ms`:(e/1e3).toFixed(e<1e4?2:1)+` s`}function Ku(e){if(e==null)return`—`;let t=[`B`,`KiB`,`MiB`,`GiB`,`TiB`],n=0;for(;e>=1024&&n<t.length-1;)e/=1024,n++;return(n?e.toFixed(1):e)+` `+t[n]}var qu=new Intl.DateTimeFormat(void 0,{dateStyle:`medium`,timeStyle:`medium`}),Ju=e=>e?qu.format(new Date(e)):`—`,Yu=new Intl.DateTimeFormat(void 0,{hour:`2-digit`,minute:`2-digit`,second:`2-digit`}),Xu=new Intl.DateTimeFormat(void 0,{month:`short`,day:`numeric`,hour:`2-digit`,minute:`2-digit`});function Zu(e){if(!e)return`—`;let t=new Date(e);return t.toDateString()===new Date().toDateString()?Yu.format(t):Xu.format(t)}function Qu(e){if(!e)return`never`;let t=(Date.now()-new Date(e).getTime())/1e3;return t<60?`just now`:t<3600?Math.floor(t/60)+` min ago`:t<86400?Math.floor(t/3600)+` h ago`:Math.floor(t/86400)+` d ago`}function $u(e){let t=e=>String(e).padStart(2,`0`);return`${e.getFullYear()}-${t(e.getMonth()+1)}-${t(e.getDate())}T${t(e.getHours())}:${t(e.getMinutes())}`}function ed(e){if(!e)return``;try{return JSON.stringify(JSON.parse(e),null,2)}catch{return e}}var td=[{id:``,label:`No grouping`},{id:`provider`,label:`Provider`},{id:`model`,label:`Model`},{id:`key`,label:`Key`},{id:`tenant`,label:`Tenant`}],nd=8;function rd(e){let t=new URLSearchParams;for(let[n,r]of Object.entries(e))r&&t.set(n,r);location.hash=`#/overview`+(t.toString()?`?`+t:``)}function id({params:e}){let t={range:e.get(`range`)||`24h`,from:e.get(`from`)||``,to:e.get(`to`)||``,group:e.get(`group`)||``},[n,r]=M({from:t.from,to:t.to}),i=Pu(t),a=JSON.stringify(t),o=_u(async e=>{if(i.error)return null;let n=Nu(i.until-i.since),r={since:i.since.toISOString(),until:i.until.toISOString()},[a,o,s,c,l]=await Promise.all([P(`/analytics`,{params:{...r,interval:n+`s`,group_by:t.group},signal:e}),P(`/analytics`,{params:r,signal:e}),P(`/analytics`,{params:{...r,group_by:`model`},signal:e}),P(`/analytics`,{params:{...r,group_by:`key`},signal:e}),P(`/keys`,{params:{include_revoked:!0},signal:e}).catch(()=>null)]),u={};for(let e of l?.data||[])u[e.id]=e.name;return{series:a.data,totals:o.data[0],models:s.data,keys:c.data,names:u,since:i.since,until:i.until,step:n}},[a]);return N(()=>{if(t.range===`custom`)return;let e=setInterval(o.reload,3e4);return()=>clearInterval(e)},[a]),Q`
     <div class="page-head">
       <h1>Overview</h1>
-      <form class="toolbar" aria-label="Time range and grouping" onSubmit=${e=>{e.preventDefault(),ed({...t,...n})}}>
+      <form class="toolbar" aria-label="Time range and grouping" onSubmit=${e=>{e.preventDefault(),rd({...t,...n})}}>
         <label>Time range
-          <select name="range" value=${t.range} onChange=${e=>{let n=e.currentTarget.value;if(n===`custom`){let e=new Date,i=new Date(e-864e5);r({from:Xu(i),to:Xu(e)}),ed({...t,range:n,from:Xu(i),to:Xu(e)})}else ed({...t,range:n,from:``,to:``})}}>
+          <select name="range" value=${t.range} onChange=${e=>{let n=e.currentTarget.value;if(n===`custom`){let e=new Date,i=new Date(e-864e5);r({from:$u(i),to:$u(e)}),rd({...t,range:n,from:$u(i),to:$u(e)})}else rd({...t,range:n,from:``,to:``})}}>
             ${Au.map(e=>Q`<option value=${e.id}>${e.label}</option>`)}
             <option value="custom">Custom…</option>
           </select>
@@ -51,41 +51,41 @@
           <label>To <input type="datetime-local" name="to" value=${n.to} onInput=${e=>r({...n,to:e.currentTarget.value})} /></label>
           <button type="submit">Apply</button>`}
         <label>Group by
-          <select name="group" value=${t.group} onChange=${e=>ed({...t,group:e.currentTarget.value})}>
-            ${Qu.map(e=>Q`<option value=${e.id}>${e.label}</option>`)}
+          <select name="group" value=${t.group} onChange=${e=>rd({...t,group:e.currentTarget.value})}>
+            ${td.map(e=>Q`<option value=${e.id}>${e.label}</option>`)}
           </select>
         </label>
         <button type="button" onClick=${o.reload} aria-label="Refresh now">Refresh</button>
       </form>
     </div>
-    ${i.error?Q`<div class="state error" role="alert">${i.error}</div>`:Q`<${nd} data=${o} group=${t.group} />`}
-  `}function nd({data:e,group:t}){if(e.error)return Q`<${bu} error=${e.error} what="analytics" onRetry=${e.reload} />`;if(!e.data)return Q`<${vu} label="Loading analytics…" />`;let n=e.data,r=n.totals;return!r||!r.requests?Q`<${yu}>No requests in this time range yet. Send traffic through the gateway and it shows up here within seconds.<//>`:Q`
+    ${i.error?Q`<div class="state error" role="alert">${i.error}</div>`:Q`<${ad} data=${o} group=${t.group} />`}
+  `}function ad({data:e,group:t}){if(e.error)return Q`<${bu} error=${e.error} what="analytics" onRetry=${e.reload} />`;if(!e.data)return Q`<${vu} label="Loading analytics…" />`;let n=e.data,r=n.totals;return!r||!r.requests?Q`<${yu}>No requests in this time range yet. Send traffic through the gateway and it shows up here within seconds.<//>`:Q`
     <div aria-busy=${e.loading?`true`:`false`}>
-      <${rd} t=${r} />
-      <${ad} d=${n} group=${t} />
+      <${od} t=${r} />
+      <${cd} d=${n} group=${t} />
       <div class="grid two">
-        <${sd} title="Top models by cost" id="top-models" name="top-models" rows=${n.models} labelOf=${e=>e||`(unknown)`} />
-        <${sd} title="Top keys by cost" id="top-keys" name="top-keys" rows=${n.keys} labelOf=${e=>e?n.names[e]||e:`(no key)`} />
+        <${ud} title="Top models by cost" id="top-models" name="top-models" rows=${n.models} labelOf=${e=>e||`(unknown)`} />
+        <${ud} title="Top keys by cost" id="top-keys" name="top-keys" rows=${n.keys} labelOf=${e=>e?n.names[e]||e:`(no key)`} />
       </div>
     </div>
-  `}function rd({t:e}){return Q`<dl class="tiles">
+  `}function od({t:e}){return Q`<dl class="tiles">
     ${[[`Requests`,$(e.requests)],[`Tokens`,Hu(e.input_tokens+e.output_tokens)],[`Cost`,Uu(e.cost_usd)],[`Error rate`,Wu(e.errors/e.requests)],[`Cache hit rate`,Wu(e.cache_hit_rate)],[`Latency p50 / p95`,Gu(e.latency_p50_ms)+` / `+Gu(e.latency_p95_ms)],[`TTFT p50`,Gu(e.ttft_p50_ms)]].map(([e,t])=>Q`<div class="tile"><dt>${e}</dt><dd data-tile=${e}>${t}</dd></div>`)}
-  </dl>`}function id(e){let t=Fu(e.since,e.until,e.step),n=new Map(t.map((e,t)=>[e,t])),r=new Map;for(let t of e.series)r.set(t.group||``,(r.get(t.group||``)||0)+t.requests);let i=[...r.entries()].sort((e,t)=>t[1]-e[1]).map(([e])=>e),a=i.slice(0,$u),o=i.length>$u?[...a,`\0other`]:a,s=new Map(o.map(e=>[e,t.map(()=>null)]));for(let t of e.series){let e=n.get(new Date(t.bucket).getTime());if(e===void 0)continue;let r=t.group||``;a.includes(r)||(r=`\0other`);let i=s.get(r),o=i[e];if(!o)i[e]={...t};else{for(let e of[`requests`,`errors`,`cache_hits`,`input_tokens`,`output_tokens`,`cost_usd`])o[e]+=t[e];o.other=!0}}return{times:t,groups:o,cells:s}}function ad({d:e,group:t}){return Q`<div class="grid charts">
-    ${ke(()=>od(e,t),[e,t]).map(e=>Q`<${xu} title=${e.title} id=${`chart-`+e.name} class="chart-card">
+  </dl>`}function sd(e){let t=Fu(e.since,e.until,e.step),n=new Map(t.map((e,t)=>[e,t])),r=new Map;for(let t of e.series)r.set(t.group||``,(r.get(t.group||``)||0)+t.requests);let i=[...r.entries()].sort((e,t)=>t[1]-e[1]).map(([e])=>e),a=i.slice(0,nd),o=i.length>nd?[...a,`\0other`]:a,s=new Map(o.map(e=>[e,t.map(()=>null)]));for(let t of e.series){let e=n.get(new Date(t.bucket).getTime());if(e===void 0)continue;let r=t.group||``;a.includes(r)||(r=`\0other`);let i=s.get(r),o=i[e];if(!o)i[e]={...t};else{for(let e of[`requests`,`errors`,`cache_hits`,`input_tokens`,`output_tokens`,`cost_usd`])o[e]+=t[e];o.other=!0}}return{times:t,groups:o,cells:s}}function cd({d:e,group:t}){return Q`<div class="grid charts">
+    ${ke(()=>ld(e,t),[e,t]).map(e=>Q`<${xu} title=${e.title} id=${`chart-`+e.name} class="chart-card">
         <${wu} name=${e.name} config=${e.config} summary=${e.summary} />
       <//>`)}
-  </div>`}function od(e,t){let{times:n,groups:r,cells:i}=id(e),a=e.until-e.since,o=n.map(t=>zu(t,e.step,a)),s=n=>n===`\0other`?`other`:n===``?`(none)`:t===`key`&&e.names[n]||n,c=t!==``,l=e=>e??0,u=(e,{additive:t=!0,skipOther:n=!1}={})=>r.filter(e=>!(n&&e===`\0other`)).map((n,r)=>({label:s(n),data:i.get(n).map(n=>n?e(n):t?0:null),backgroundColor:Cu(r),borderColor:Cu(r)})),d=n.map((e,t)=>{let n={requests:0,errors:0,cache_hits:0,input_tokens:0,output_tokens:0,cost_usd:0,rows:[]};for(let e of r){let r=i.get(e)[t];if(r){for(let e of[`requests`,`errors`,`cache_hits`,`input_tokens`,`output_tokens`,`cost_usd`])n[e]+=r[e];n.rows.push(r)}}return n}),f=(e,t,n=0,r=!0)=>({label:e,data:d.map(e=>e.rows.length?t(e):r?0:null),backgroundColor:Cu(n),borderColor:Cu(n)}),p=e=>t=>t.rows.length===1?e(t.rows[0]):null,m=(e,t)=>t?e/t:null,h=e=>e.reduce((e,t)=>e+t.data.reduce((e,t)=>e+l(t),0),0);return[{name:`requests`,title:`Requests`,type:`bar`,stacked:!0,fmt:$,datasets:c?u(e=>e.requests):[f(`Requests`,e=>e.requests)]},{name:`tokens`,title:`Tokens`,type:`bar`,stacked:!0,fmt:Hu,datasets:c?u(e=>e.input_tokens+e.output_tokens):[f(`Input`,e=>e.input_tokens,0),f(`Output`,e=>e.output_tokens,1)]},{name:`cost`,title:`Cost (USD)`,type:`bar`,stacked:!0,fmt:Uu,datasets:c?u(e=>e.cost_usd):[f(`Cost`,e=>e.cost_usd)]},{name:`error-rate`,title:`Error rate`,type:`line`,fmt:Wu,max:1,datasets:c?u(e=>m(e.errors,e.requests),{additive:!1}):[f(`Error rate`,e=>m(e.errors,e.requests),0,!1)]},{name:`cache-hit-rate`,title:`Cache hit rate`,type:`line`,fmt:Wu,max:1,datasets:c?u(e=>m(e.cache_hits,e.requests),{additive:!1}):[f(`Cache hit rate`,e=>m(e.cache_hits,e.requests),0,!1)]},{name:`latency`,title:c?`Latency p95`:`Latency p50 / p95`,type:`line`,fmt:Gu,datasets:c?u(e=>e.other?null:e.latency_p95_ms,{additive:!1,skipOther:!0}):[f(`p50`,p(e=>e.latency_p50_ms),0,!1),f(`p95`,p(e=>e.latency_p95_ms),1,!1)]},{name:`ttft`,title:c?`Time to first token p50`:`Time to first token p50 / p95`,type:`line`,fmt:Gu,datasets:c?u(e=>e.other?null:e.ttft_p50_ms,{additive:!1,skipOther:!0}):[f(`p50`,p(e=>e.ttft_p50_ms),0,!1),f(`p95`,p(e=>e.ttft_p95_ms),1,!1)]}].map(t=>{let n=!!t.stacked,r={type:t.type,data:{labels:o,datasets:t.datasets.map(e=>({...e,spanGaps:!1,pointRadius:t.type===`line`?2:0,borderWidth:t.type===`line`?2:0}))},options:{animation:!1,responsive:!0,maintainAspectRatio:!1,interaction:{mode:`index`,intersect:!1},plugins:{legend:{display:t.datasets.length>1,position:`bottom`,labels:{boxWidth:12}},tooltip:{callbacks:{label:e=>`${e.dataset.label}: ${t.fmt(e.parsed.y)}`}}},scales:{x:{stacked:n,ticks:{maxRotation:0,autoSkipPadding:12},grid:{display:!1}},y:{stacked:n,beginAtZero:!0,max:t.max,ticks:{callback:e=>t.fmt(e),maxTicksLimit:6}}}}},i=t.type===`bar`?`${t.title} per ${e.step>=3600?e.step/3600+` h`:e.step/60+` min`}: ${t.fmt(h(t.datasets))} in all, ${t.datasets.length} series`:`${t.title} over time, ${t.datasets.length} series`;return{name:t.name,title:t.title,config:r,summary:i}})}function sd({title:e,id:t,name:n,rows:r,labelOf:i}){let a=[...r].sort((e,t)=>t.cost_usd-e.cost_usd||t.requests-e.requests).slice(0,10),o=ke(()=>({type:`bar`,data:{labels:a.map(e=>i(e.group)),datasets:[{label:`Cost`,data:a.map(e=>e.cost_usd),backgroundColor:Cu(0)}]},options:{indexAxis:`y`,animation:!1,responsive:!0,maintainAspectRatio:!1,plugins:{legend:{display:!1},tooltip:{callbacks:{label:e=>`${Uu(e.parsed.x)} · ${$(a[e.dataIndex].requests)} requests`}}},scales:{x:{beginAtZero:!0,ticks:{callback:e=>Uu(e),maxTicksLimit:5}},y:{ticks:{autoSkip:!1}}}}}),[r]),s=a.length?`${e}: `+a.map(e=>`${i(e.group)} ${Uu(e.cost_usd)}`).join(`, `):`${e}: none`;return Q`<${xu} title=${e} id=${t}>
+  </div>`}function ld(e,t){let{times:n,groups:r,cells:i}=sd(e),a=e.until-e.since,o=n.map(t=>zu(t,e.step,a)),s=n=>n===`\0other`?`other`:n===``?`(none)`:t===`key`&&e.names[n]||n,c=t!==``,l=e=>e??0,u=(e,{additive:t=!0,skipOther:n=!1}={})=>r.filter(e=>!(n&&e===`\0other`)).map((n,r)=>({label:s(n),data:i.get(n).map(n=>n?e(n):t?0:null),backgroundColor:Cu(r),borderColor:Cu(r)})),d=n.map((e,t)=>{let n={requests:0,errors:0,cache_hits:0,input_tokens:0,output_tokens:0,cost_usd:0,rows:[]};for(let e of r){let r=i.get(e)[t];if(r){for(let e of[`requests`,`errors`,`cache_hits`,`input_tokens`,`output_tokens`,`cost_usd`])n[e]+=r[e];n.rows.push(r)}}return n}),f=(e,t,n=0,r=!0)=>({label:e,data:d.map(e=>e.rows.length?t(e):r?0:null),backgroundColor:Cu(n),borderColor:Cu(n)}),p=e=>t=>t.rows.length===1?e(t.rows[0]):null,m=(e,t)=>t?e/t:null,h=e=>e.reduce((e,t)=>e+t.data.reduce((e,t)=>e+l(t),0),0);return[{name:`requests`,title:`Requests`,type:`bar`,stacked:!0,fmt:$,datasets:c?u(e=>e.requests):[f(`Requests`,e=>e.requests)]},{name:`tokens`,title:`Tokens`,type:`bar`,stacked:!0,fmt:Hu,datasets:c?u(e=>e.input_tokens+e.output_tokens):[f(`Input`,e=>e.input_tokens,0),f(`Output`,e=>e.output_tokens,1)]},{name:`cost`,title:`Cost (USD)`,type:`bar`,stacked:!0,fmt:Uu,datasets:c?u(e=>e.cost_usd):[f(`Cost`,e=>e.cost_usd)]},{name:`error-rate`,title:`Error rate`,type:`line`,fmt:Wu,max:1,datasets:c?u(e=>m(e.errors,e.requests),{additive:!1}):[f(`Error rate`,e=>m(e.errors,e.requests),0,!1)]},{name:`cache-hit-rate`,title:`Cache hit rate`,type:`line`,fmt:Wu,max:1,datasets:c?u(e=>m(e.cache_hits,e.requests),{additive:!1}):[f(`Cache hit rate`,e=>m(e.cache_hits,e.requests),0,!1)]},{name:`latency`,title:c?`Latency p95`:`Latency p50 / p95`,type:`line`,fmt:Gu,datasets:c?u(e=>e.other?null:e.latency_p95_ms,{additive:!1,skipOther:!0}):[f(`p50`,p(e=>e.latency_p50_ms),0,!1),f(`p95`,p(e=>e.latency_p95_ms),1,!1)]},{name:`ttft`,title:c?`Time to first token p50`:`Time to first token p50 / p95`,type:`line`,fmt:Gu,datasets:c?u(e=>e.other?null:e.ttft_p50_ms,{additive:!1,skipOther:!0}):[f(`p50`,p(e=>e.ttft_p50_ms),0,!1),f(`p95`,p(e=>e.ttft_p95_ms),1,!1)]}].map(t=>{let n=!!t.stacked,r={type:t.type,data:{labels:o,datasets:t.datasets.map(e=>({...e,spanGaps:!1,pointRadius:t.type===`line`?2:0,borderWidth:t.type===`line`?2:0}))},options:{animation:!1,responsive:!0,maintainAspectRatio:!1,interaction:{mode:`index`,intersect:!1},plugins:{legend:{display:t.datasets.length>1,position:`bottom`,labels:{boxWidth:12}},tooltip:{callbacks:{label:e=>`${e.dataset.label}: ${t.fmt(e.parsed.y)}`}}},scales:{x:{stacked:n,ticks:{maxRotation:0,autoSkipPadding:12},grid:{display:!1}},y:{stacked:n,beginAtZero:!0,max:t.max,ticks:{callback:e=>t.fmt(e),maxTicksLimit:6}}}}},i=t.type===`bar`?`${t.title} per ${e.step>=3600?e.step/3600+` h`:e.step/60+` min`}: ${t.fmt(h(t.datasets))} in all, ${t.datasets.length} series`:`${t.title} over time, ${t.datasets.length} series`;return{name:t.name,title:t.title,config:r,summary:i}})}function ud({title:e,id:t,name:n,rows:r,labelOf:i}){let a=[...r].sort((e,t)=>t.cost_usd-e.cost_usd||t.requests-e.requests).slice(0,10),o=ke(()=>({type:`bar`,data:{labels:a.map(e=>i(e.group)),datasets:[{label:`Cost`,data:a.map(e=>e.cost_usd),backgroundColor:Cu(0)}]},options:{indexAxis:`y`,animation:!1,responsive:!0,maintainAspectRatio:!1,plugins:{legend:{display:!1},tooltip:{callbacks:{label:e=>`${Uu(e.parsed.x)} · ${$(a[e.dataIndex].requests)} requests`}}},scales:{x:{beginAtZero:!0,ticks:{callback:e=>Uu(e),maxTicksLimit:5}},y:{ticks:{autoSkip:!1}}}}}),[r]),s=a.length?`${e}: `+a.map(e=>`${i(e.group)} ${Uu(e.cost_usd)}`).join(`, `):`${e}: none`;return Q`<${xu} title=${e} id=${t}>
     ${a.length?Q`<${wu} name=${n} config=${o} summary=${s} height=${Math.max(120,28*a.length+40)} />`:Q`<${yu}>Nothing in this range.<//>`}
-  <//>`}var cd=50,ld=2e3,ud=[`since`,`from`,`to`,`key`,`tenant`,`model`,`provider`,`status`,`cache_status`,`event_id`,`meta`],dd=[[`15m`,`Last 15 minutes`],[`1h`,`Last hour`],[`24h`,`Last day`],[`168h`,`Last week`],[`720h`,`Last 30 days`],[``,`Any time`],[`custom`,`Custom…`]];function fd(e){let t={};for(let n of ud)t[n]=e.get(n)||``;return e.has(`since`)||(t.since=`24h`),t}function pd(e,t){let n=new URLSearchParams;for(let t of ud)e[t]&&n.set(t,e[t]);return e.since===``&&n.set(`since`,``),`#/logs`+(t?`/`+encodeURIComponent(t):``)+(n.toString()?`?`+n:``)}function md(e){let t={};e.since===`custom`?(e.from&&(t.since=new Date(e.from).toISOString()),e.to&&(t.until=new Date(e.to).toISOString())):e.since&&(t.since=e.since);for(let n of[`key`,`tenant`,`model`,`provider`,`status`,`cache_status`,`event_id`])e[n]&&(t[n]=e[n].trim());if(e.meta.trim())for(let n of e.meta.split(`,`)){let[e,...r]=n.split(`=`);if(!e.trim()||!r.length)return{error:`Metadata filters are key=value pairs separated by commas ("${n.trim()}" is not).`};t[`metadata.`+e.trim()]=r.join(`=`).trim()}return{params:t}}function hd({parts:e,params:t}){let n=fd(t);return Q`
+  <//>`}var dd=50,fd=2e3,pd=[`since`,`from`,`to`,`key`,`tenant`,`model`,`provider`,`status`,`cache_status`,`event_id`,`meta`],md=[[`15m`,`Last 15 minutes`],[`1h`,`Last hour`],[`24h`,`Last day`],[`168h`,`Last week`],[`720h`,`Last 30 days`],[``,`Any time`],[`custom`,`Custom…`]];function hd(e){let t={};for(let n of pd)t[n]=e.get(n)||``;return e.has(`since`)||(t.since=`24h`),t}function gd(e,t){let n=new URLSearchParams;for(let t of pd)e[t]&&n.set(t,e[t]);return e.since===``&&n.set(`since`,``),`#/logs`+(t?`/`+encodeURIComponent(t):``)+(n.toString()?`?`+n:``)}function _d(e){let t={};e.since===`custom`?(e.from&&(t.since=new Date(e.from).toISOString()),e.to&&(t.until=new Date(e.to).toISOString())):e.since&&(t.since=e.since);for(let n of[`key`,`tenant`,`model`,`provider`,`status`,`cache_status`,`event_id`])e[n]&&(t[n]=e[n].trim());if(e.meta.trim())for(let n of e.meta.split(`,`)){let[e,...r]=n.split(`=`);if(!e.trim()||!r.length)return{error:`Metadata filters are key=value pairs separated by commas ("${n.trim()}" is not).`};t[`metadata.`+e.trim()]=r.join(`=`).trim()}return{params:t}}function vd({parts:e,params:t}){let n=hd(t);return Q`
     <div class="page-head"><h1>Logs</h1></div>
-    <${gd} f=${n} />
-    <${_d} f=${n} />
-    <${vd} id=${e[0]} onClose=${()=>location.hash=pd(n)} />
-  `}function gd({f:e}){let[t,n]=M(e);N(()=>n(e),[JSON.stringify(e)]);let r=e=>({name:e,id:`f-`+e,value:t[e],onInput:r=>n({...t,[e]:r.currentTarget.value})});return Q`<form class="card filters" aria-label="Log filters" onSubmit=${e=>{e.preventDefault(),location.hash=pd(t)}}>
+    <${yd} f=${n} />
+    <${bd} f=${n} />
+    <${xd} id=${e[0]} onClose=${()=>location.hash=gd(n)} />
+  `}function yd({f:e}){let[t,n]=M(e);N(()=>n(e),[JSON.stringify(e)]);let r=e=>({name:e,id:`f-`+e,value:t[e],onInput:r=>n({...t,[e]:r.currentTarget.value})});return Q`<form class="card filters" aria-label="Log filters" onSubmit=${e=>{e.preventDefault(),location.hash=gd(t)}}>
     <div class="filter-grid">
       <label for="f-since">Time
         <select ...${r(`since`)} onChange=${e=>n({...t,since:e.currentTarget.value})}>
-          ${dd.map(([e,t])=>Q`<option value=${e}>${t}</option>`)}
+          ${md.map(([e,t])=>Q`<option value=${e}>${t}</option>`)}
         </select>
       </label>
       ${t.since===`custom`&&Q`<label for="f-from">From <input type="datetime-local" ...${r(`from`)} /></label>
@@ -112,7 +112,7 @@
       <button type="submit" class="primary">Apply filters</button>
       <button type="button" onClick=${()=>location.hash=`#/logs`}>Reset</button>
     </div>
-  </form>`}function _d({f:e}){let[t,n]=M([``]),[r,i]=M(!1),a=Oe(new Set),[o,s]=M(new Set),c=JSON.stringify(e);N(()=>n([``]),[c]);let l=t[t.length-1],u=md(e),d=_u(async e=>u.error?null:P(`/logs`,{params:{...u.params,limit:cd,cursor:l},signal:e}),[c,l]);if(N(()=>{if(!r)return;n([``]);let e=setInterval(d.reload,ld);return()=>clearInterval(e)},[r,c]),N(()=>{let e=d.data?.data||[],t=new Set;if(a.current.size)for(let n of e)a.current.has(n.id)||t.add(n.id);a.current=new Set(e.map(e=>e.id)),s(t)},[d.data]),N(()=>{a.current=new Set},[c]),u.error)return Q`<div class="state error" role="alert">${u.error}</div>`;let f=d.data?.data;return Q`<section class="card" aria-labelledby="logs-title">
+  </form>`}function bd({f:e}){let[t,n]=M([``]),[r,i]=M(!1),a=Oe(new Set),[o,s]=M(new Set),c=JSON.stringify(e);N(()=>n([``]),[c]);let l=t[t.length-1],u=_d(e),d=_u(async e=>u.error?null:P(`/logs`,{params:{...u.params,limit:dd,cursor:l},signal:e}),[c,l]);if(N(()=>{if(!r)return;n([``]);let e=setInterval(d.reload,fd);return()=>clearInterval(e)},[r,c]),N(()=>{let e=d.data?.data||[],t=new Set;if(a.current.size)for(let n of e)a.current.has(n.id)||t.add(n.id);a.current=new Set(e.map(e=>e.id)),s(t)},[d.data]),N(()=>{a.current=new Set},[c]),u.error)return Q`<div class="state error" role="alert">${u.error}</div>`;let f=d.data?.data;return Q`<section class="card" aria-labelledby="logs-title">
     <header class="card-head">
       <h2 id="logs-title">Requests</h2>
       <div class="card-actions">
@@ -122,7 +122,7 @@
     </header>
     <p class="sr-only" aria-live="polite">${r&&o.size?o.size+` new requests`:``}</p>
     ${d.error?Q`<${bu} error=${d.error} what="logs" onRetry=${d.reload} />`:f?f.length?Q`<div class="table-wrap" aria-busy=${d.loading?`true`:`false`}>
-              <table class="logs">
+              <table class="logs cards">
                 <thead><tr>
                   <th scope="col">Time</th><th scope="col">Status</th><th scope="col">Model</th><th scope="col">Provider</th>
                   <th scope="col">Key</th><th scope="col" class="num">Tokens in / out</th><th scope="col" class="num">Cost</th>
@@ -130,15 +130,15 @@
                 </tr></thead>
                 <tbody>
                   ${f.map(t=>Q`<tr class=${o.has(t.id)?`fresh`:``} data-log-id=${t.id}>
-                    <td><a href=${pd(e,t.id)} aria-label=${`Open request `+t.id}>${Ju(t.created_at)}</a></td>
-                    <td><${Ou} kind=${ku(t.status,t.error)}>${t.status||`error`}<//></td>
-                    <td class="mono">${t.model}${t.served_model&&t.served_model!==t.model&&!t.model.endsWith(`/`+t.served_model)?Q`<span class="muted"> → ${t.served_model}</span>`:``}</td>
-                    <td>${t.provider||`—`}</td>
-                    <td>${t.key_name||t.key_id||`—`}${t.tenant?Q`<span class="muted"> · ${t.tenant}</span>`:``}</td>
-                    <td class="num">${$(t.input_tokens)} / ${$(t.output_tokens)}</td>
-                    <td class="num">${Uu(t.cost_usd)}</td>
-                    <td class="num">${Gu(t.duration_ms)}</td>
-                    <td>${t.cache_status||`—`}${t.feedback?Q` <span class="rated" role="img" aria-label=${t.feedback>0?`rated good`:`rated bad`}><${Du} down=${t.feedback<0} /></span>`:``}</td>
+                    <td data-label="Time"><a href=${gd(e,t.id)} aria-label=${`Open request of `+Ju(t.created_at)} title=${Ju(t.created_at)}>${Zu(t.created_at)}</a></td>
+                    <td data-label="Status"><${Ou} kind=${ku(t.status,t.error)}>${t.status||`error`}<//></td>
+                    <td data-label="Model" class="mono">${t.model}${t.served_model&&t.served_model!==t.model&&!t.model.endsWith(`/`+t.served_model)?Q`<span class="muted"> → ${t.served_model}</span>`:``}</td>
+                    <td data-label="Provider">${t.provider||`—`}</td>
+                    <td data-label="Key">${t.key_name||t.key_id||`—`}${t.tenant?Q`<span class="muted"> · ${t.tenant}</span>`:``}</td>
+                    <td data-label="Tokens" class="num">${$(t.input_tokens)} / ${$(t.output_tokens)}</td>
+                    <td data-label="Cost" class="num">${Uu(t.cost_usd)}</td>
+                    <td data-label="Latency" class="num">${Gu(t.duration_ms)}</td>
+                    <td data-label="Cache">${t.cache_status||`—`}${t.feedback?Q` <span class="rated" role="img" aria-label=${t.feedback>0?`rated good`:`rated bad`}><${Du} down=${t.feedback<0} /></span>`:``}</td>
                   </tr>`)}
                 </tbody>
               </table>
@@ -148,24 +148,24 @@
       <span>Page ${t.length}</span>
       <button type="button" disabled=${!d.data?.next_cursor||r} onClick=${()=>n([...t,d.data.next_cursor])}>Older →</button>
     </nav>
-  </section>`}function vd({id:e,onClose:t}){let n=_u(async t=>e?P(`/logs/`+encodeURIComponent(e),{signal:t}):null,[e]),r=n.data;return Q`<${Tu} open=${!!e} title="Request" onClose=${t} id="log-detail">
-    ${n.error?Q`<${bu} error=${n.error} what="this request" onRetry=${n.reload} />`:r?Q`<${yd} r=${r} onSaved=${n.reload} />`:Q`<${vu} />`}
-  <//>`}function yd({r:e,onSaved:t}){return Q`<div class="record">
+  </section>`}function xd({id:e,onClose:t}){let n=_u(async t=>e?P(`/logs/`+encodeURIComponent(e),{signal:t}):null,[e]),r=n.data;return Q`<${Tu} open=${!!e} title="Request" onClose=${t} id="log-detail">
+    ${n.error?Q`<${bu} error=${n.error} what="this request" onRetry=${n.reload} />`:r?Q`<${Sd} r=${r} onSaved=${n.reload} />`:Q`<${vu} />`}
+  <//>`}function Sd({r:e,onSaved:t}){return Q`<div class="record">
     <dl class="kv">${[[`Log id`,Q`<code>${e.id}</code>`],e.event_id&&[`Event id`,Q`<code>${e.event_id}</code>`],[`Received`,Ju(e.created_at)],[`Status`,Q`<${Ou} kind=${ku(e.status,e.error)}>${e.status}<//>${e.error?` `+e.error:``}`],[`Endpoint`,`${e.method} ${e.path} (${e.ingress}, ${e.kind}${e.stream?`, streamed`:``})`],[`Model`,e.model||`—`],[`Served by`,e.provider?`${e.provider} / ${e.served_model||e.model}`:`—`],[`Fallback step`,`${e.step}${e.step?` (a fallback target served it)`:` (first target)`} · ${e.attempts} attempt${e.attempts===1?``:`s`}`],[`Key`,e.key_name?`${e.key_name} (${e.key_id})`:e.key_id||`—`],e.tenant&&[`Tenant`,e.tenant],e.user&&[`User`,e.user],[`Tokens`,`${$(e.input_tokens)} in (${$(e.cached_tokens)} cached) · ${$(e.output_tokens)} out${e.tokens_estimated?` · estimated`:``}`],[`Cost`,Uu(e.cost_usd)],[`Cache`,e.cache_status||`—`],e.client_ip&&[`Client IP`,e.client_ip]].filter(Boolean).map(([e,t])=>Q`<dt>${e}</dt><dd>${t}</dd>`)}</dl>
-    <${bd} r=${e} />
+    <${Cd} r=${e} />
     ${e.metadata&&Object.keys(e.metadata).length>0&&Q`<h3>Metadata</h3><dl class="kv">${Object.entries(e.metadata).map(([e,t])=>Q`<dt>${e}</dt><dd><code>${String(t)}</code></dd>`)}</dl>`}
-    <${xd} r=${e} onSaved=${t} />
+    <${wd} r=${e} onSaved=${t} />
     <h3>Request body</h3>
-    ${e.request_body?Q`<pre class="body" tabindex="0" aria-label="Request body">${Zu(e.request_body)}</pre>`:Q`<p class="muted">Not stored (payload collection off for this request).</p>`}
+    ${e.request_body?Q`<pre class="body" tabindex="0" aria-label="Request body">${ed(e.request_body)}</pre>`:Q`<p class="muted">Not stored (payload collection off for this request).</p>`}
     <h3>Response body</h3>
-    ${e.response_body?Q`<pre class="body" tabindex="0" aria-label="Response body">${Zu(e.response_body)}</pre>`:Q`<p class="muted">Not stored.</p>`}
+    ${e.response_body?Q`<pre class="body" tabindex="0" aria-label="Response body">${ed(e.response_body)}</pre>`:Q`<p class="muted">Not stored.</p>`}
     ${e.payload_truncated&&Q`<p class="muted">The stored bodies were cut at the configured size limit.</p>`}
-  </div>`}function bd({r:e}){let t=Math.max(e.duration_ms,1),n=(e,n,r)=>e==null?null:Q`<div class=${`tbar `+n} role="presentation"><span style=${{width:Math.min(100,e/t*100)+`%`}}></span><em>${r}: ${Gu(e)}</em></div>`;return Q`<h3>Timings</h3>
+  </div>`}function Cd({r:e}){let t=Math.max(e.duration_ms,1),n=(e,n,r)=>e==null?null:Q`<div class=${`tbar `+n} role="presentation"><span style=${{width:Math.min(100,e/t*100)+`%`}}></span><em>${r}: ${Gu(e)}</em></div>`;return Q`<h3>Timings</h3>
     <div class="timings" role="img" aria-label=${`Total ${Gu(e.duration_ms)}, time to first token ${Gu(e.ttft_ms)}, at the provider ${Gu(e.upstream_ms)}`}>
       ${n(e.duration_ms,`total`,`Total`)}
       ${n(e.ttft_ms,`ttft`,`Time to first token`)}
       ${n(e.upstream_ms,`upstream`,`At the provider`)}
-    </div>`}function xd({r:e,onSaved:t}){let[n,r]=M(e.score??``),[i,a]=M(e.comment||``),[o,s]=M({busy:!1,msg:``,error:``});async function c(n){s({busy:!0,msg:``,error:``});try{await P(`/logs/`+encodeURIComponent(e.id)+`/feedback`,{method:`POST`,body:n}),s({busy:!1,msg:`Feedback saved.`,error:``}),t()}catch(e){s({busy:!1,msg:``,error:e.message})}}let l=(t,n)=>Q`<button type="button" class="thumb" aria-pressed=${e.feedback===t?`true`:`false`} disabled=${o.busy}
+    </div>`}function wd({r:e,onSaved:t}){let[n,r]=M(e.score??``),[i,a]=M(e.comment||``),[o,s]=M({busy:!1,msg:``,error:``});async function c(n){s({busy:!0,msg:``,error:``});try{await P(`/logs/`+encodeURIComponent(e.id)+`/feedback`,{method:`POST`,body:n}),s({busy:!1,msg:`Feedback saved.`,error:``}),t()}catch(e){s({busy:!1,msg:``,error:e.message})}}let l=(t,n)=>Q`<button type="button" class="thumb" aria-pressed=${e.feedback===t?`true`:`false`} disabled=${o.busy}
       onClick=${()=>c({feedback:e.feedback===t?0:t})}><${Du} down=${t<0} /> ${n}</button>`;return Q`<section class="feedback" aria-labelledby="fb-title">
     <h3 id="fb-title">Feedback</h3>
     <div class="row">${l(1,`Good`)}${l(-1,`Bad`)}</div>
@@ -175,7 +175,7 @@
       <button type="submit" disabled=${o.busy}>Save</button>
     </form>
     <p role="status" class=${o.error?`form-error`:`ok`}>${o.error||o.msg}</p>
-  </section>`}function Sd(e,t=new Date){return e===`day`?new Date(Date.UTC(t.getUTCFullYear(),t.getUTCMonth(),t.getUTCDate())):new Date(Date.UTC(t.getUTCFullYear(),t.getUTCMonth(),1))}async function Cd(e,t){let n=await P(`/analytics`,{params:{since:e.toISOString(),group_by:`key`},signal:t}).catch(e=>{if(e.name===`AbortError`)throw e;return null}),r={};for(let e of n?.data||[])r[e.group]=e;return r}function wd(){let[e,t]=M(!1),n=_u(async t=>{let[n,r,i]=await Promise.all([P(`/keys`,{params:{include_revoked:e},signal:t}),Cd(Sd(`month`),t),Cd(Sd(`day`),t)]);return{keys:n.data||[],month:r,day:i}},[e]),[r,i]=M(null),[a,o]=M(null),[s,c]=M(null),[l,u]=M({busy:!1,error:``});async function d(){u({busy:!0,error:``});try{await P(`/keys/`+encodeURIComponent(s.id),{method:`DELETE`}),c(null),u({busy:!1,error:``}),n.reload()}catch(e){u({busy:!1,error:e.message})}}return Q`
+  </section>`}function Td(e,t=new Date){return e===`day`?new Date(Date.UTC(t.getUTCFullYear(),t.getUTCMonth(),t.getUTCDate())):new Date(Date.UTC(t.getUTCFullYear(),t.getUTCMonth(),1))}async function Ed(e,t){let n=await P(`/analytics`,{params:{since:e.toISOString(),group_by:`key`},signal:t}).catch(e=>{if(e.name===`AbortError`)throw e;return null}),r={};for(let e of n?.data||[])r[e.group]=e;return r}function Dd(){let[e,t]=M(!1),n=_u(async t=>{let[n,r,i]=await Promise.all([P(`/keys`,{params:{include_revoked:e},signal:t}),Ed(Td(`month`),t),Ed(Td(`day`),t)]);return{keys:n.data||[],month:r,day:i}},[e]),[r,i]=M(null),[a,o]=M(null),[s,c]=M(null),[l,u]=M({busy:!1,error:``});async function d(){u({busy:!0,error:``});try{await P(`/keys/`+encodeURIComponent(s.id),{method:`DELETE`}),c(null),u({busy:!1,error:``}),n.reload()}catch(e){u({busy:!1,error:e.message})}}return Q`
     <div class="page-head">
       <h1>Keys</h1>
       <div class="toolbar">
@@ -183,33 +183,33 @@
         <button type="button" class="primary" onClick=${()=>i({})}>Create key</button>
       </div>
     </div>
-    ${n.error?Q`<${bu} error=${n.error} what="keys" onRetry=${n.reload} />`:n.data?n.data.keys.length?Q`<div class="card table-wrap"><table class="keys">
+    ${n.error?Q`<${bu} error=${n.error} what="keys" onRetry=${n.reload} />`:n.data?n.data.keys.length?Q`<div class="card table-wrap"><table class="keys cards">
               <thead><tr>
                 <th scope="col">Name</th><th scope="col">Status</th><th scope="col">Scopes</th><th scope="col">Limits</th>
                 <th scope="col">Usage this month</th><th scope="col">Spend / budget</th><th scope="col">Last used</th><th scope="col"><span class="sr-only">Actions</span></th>
               </tr></thead>
-              <tbody>${n.data.keys.map(e=>Q`<${Td} k=${e} month=${n.data.month[e.id]} day=${n.data.day[e.id]}
+              <tbody>${n.data.keys.map(e=>Q`<${Od} k=${e} month=${n.data.month[e.id]} day=${n.data.day[e.id]}
                 onEdit=${()=>i(e)} onRevoke=${()=>{u({busy:!1,error:``}),c(e)}} />`)}</tbody>
             </table></div>`:Q`<${yu}>No gateway keys yet. Create one to require keys on the unified API.<//>`:Q`<${vu} label="Loading keys…" />`}
-    <${Dd} k=${r} onClose=${()=>i(null)} onDone=${(e,t)=>{i(null),t&&o(e),n.reload()}} />
-    <${Od} created=${a} onClose=${()=>o(null)} />
+    <${Ad} k=${r} onClose=${()=>i(null)} onDone=${(e,t)=>{i(null),t&&o(e),n.reload()}} />
+    <${jd} created=${a} onClose=${()=>o(null)} />
     <${Eu} open=${!!s} title="Revoke key" confirmLabel="Revoke key" busy=${l.busy} error=${l.error}
       message=${s&&`Revoke "${s.name}" (${s.prefix}…)? Requests with it are refused from now on. This cannot be undone.`}
       onConfirm=${d} onClose=${()=>c(null)} />
-  `}function Td({k:e,month:t,day:n,onEdit:r,onRevoke:i}){let a=(e.budget_period===`day`?n:t)?.cost_usd||0,o=e.budget_usd?Math.min(1,a/e.budget_usd):0,s={active:`good`,disabled:`warn`,expired:`warn`,revoked:`bad`}[e.status]||``,c=[e.models?.length&&`models: `+e.models.join(`, `),e.providers?.length&&`providers: `+e.providers.join(`, `)].filter(Boolean),l=[e.rpm&&$(e.rpm)+` rpm`,e.tpm&&Hu(e.tpm)+` tpm`].filter(Boolean),u=e.source===`config`||e.status===`revoked`;return Q`<tr data-key-id=${e.id} data-key-name=${e.name}>
+  `}function Od({k:e,month:t,day:n,onEdit:r,onRevoke:i}){let a=(e.budget_period===`day`?n:t)?.cost_usd||0,o=e.budget_usd?Math.min(1,a/e.budget_usd):0,s={active:`good`,disabled:`warn`,expired:`warn`,revoked:`bad`}[e.status]||``,c=[e.models?.length&&`models: `+e.models.join(`, `),e.providers?.length&&`providers: `+e.providers.join(`, `)].filter(Boolean),l=[e.rpm&&$(e.rpm)+` rpm`,e.tpm&&Hu(e.tpm)+` tpm`].filter(Boolean),u=e.source===`config`||e.status===`revoked`;return Q`<tr data-key-id=${e.id} data-key-name=${e.name}>
     <th scope="row"><span class="key-name">${e.name}</span><br /><code class="muted">${e.prefix}…</code>${e.tenant?Q`<br /><span class="muted">tenant ${e.tenant}</span>`:``}</th>
-    <td><${Ou} kind=${s}>${e.status}<//>${e.source===`config`?Q` <${Ou}>config<//>`:``}</td>
-    <td>${c.length?c.map(e=>Q`<div>${e}</div>`):Q`<span class="muted">all</span>`}</td>
-    <td>${l.length?l.join(` · `):Q`<span class="muted">none</span>`}</td>
-    <td>${t?`${$(t.requests)} req · ${Hu(t.input_tokens+t.output_tokens)} tok`:Q`<span class="muted">none</span>`}</td>
-    <td>${e.budget_usd?Q`<div class="budget">
+    <td data-label="Status"><${Ou} kind=${s}>${e.status}<//>${e.source===`config`?Q` <${Ou}>config<//>`:``}</td>
+    <td data-label="Scopes">${c.length?c.map(e=>Q`<div>${e}</div>`):Q`<span class="muted">all</span>`}</td>
+    <td data-label="Limits">${l.length?l.join(` · `):Q`<span class="muted">none</span>`}</td>
+    <td data-label="Usage this month">${t?`${$(t.requests)} req · ${Hu(t.input_tokens+t.output_tokens)} tok`:Q`<span class="muted">none</span>`}</td>
+    <td data-label="Spend / budget">${e.budget_usd?Q`<div class="budget">
           <meter min="0" max="1" low="0.75" high="0.9" optimum="0" value=${o} aria-label=${`Spent ${Uu(a)} of ${Uu(e.budget_usd)} this ${e.budget_period}`}></meter>
           <span>${Uu(a)} / ${Uu(e.budget_usd)} per ${e.budget_period}</span></div>`:Q`${Uu(a)} <span class="muted">no budget</span>`}</td>
-    <td title=${Ju(e.last_used_at)}>${Yu(e.last_used_at)}</td>
+    <td data-label="Last used" title=${Ju(e.last_used_at)}>${Qu(e.last_used_at)}</td>
     <td class="actions">${u?Q`<span class="muted">${e.source===`config`?`edit in config`:``}</span>`:Q`
       <button type="button" onClick=${r} aria-label=${`Edit `+e.name}>Edit</button>
       <button type="button" class="danger" onClick=${i} aria-label=${`Revoke `+e.name}>Revoke</button>`}</td>
-  </tr>`}var Ed=e=>e.split(`,`).map(e=>e.trim()).filter(Boolean);function Dd({k:e,onClose:t,onDone:n}){let r=e&&!e.id,i=e=>({name:e?.name||``,tenant:e?.tenant||``,models:(e?.models||[]).join(`, `),providers:(e?.providers||[]).join(`, `),rpm:e?.rpm||``,tpm:e?.tpm||``,budget_usd:e?.budget_usd||``,budget_period:e?.budget_period||`month`,expires_at:e?.expires_at?e.expires_at.slice(0,10):``,enabled:e?.enabled??!0}),[a,o]=M(i(e)),[s,c]=M(e),[l,u]=M({busy:!1,error:``});e!==s&&(c(e),o(i(e)),u({busy:!1,error:``}));let d=e=>({id:`k-`+e,name:e,value:a[e],onInput:t=>o({...a,[e]:t.currentTarget.value})});async function f(t){t.preventDefault();let i={name:a.name.trim(),tenant:a.tenant.trim(),models:Ed(a.models),providers:Ed(a.providers),rpm:Number(a.rpm)||0,tpm:Number(a.tpm)||0,budget_usd:Number(a.budget_usd)||0,enabled:a.enabled};if(i.budget_usd&&(i.budget_period=a.budget_period),a.expires_at?i.expires_at=new Date(a.expires_at+`T23:59:59Z`).toISOString():r||(i.expires_at=null),r)for(let e of[`tenant`,`models`,`providers`,`rpm`,`tpm`,`budget_usd`])i[e]&&i[e].length!==0||delete i[e];u({busy:!0,error:``});try{let t=r?await P(`/keys`,{method:`POST`,body:i}):await P(`/keys/`+encodeURIComponent(e.id),{method:`PATCH`,body:i});u({busy:!1,error:``}),n(t,r)}catch(e){u({busy:!1,error:e.message})}}return Q`<${Tu} open=${!!e} title=${r?`Create key`:`Edit key `+(e?.name||``)} onClose=${t} id="key-form">
+  </tr>`}var kd=e=>e.split(`,`).map(e=>e.trim()).filter(Boolean);function Ad({k:e,onClose:t,onDone:n}){let r=e&&!e.id,i=e=>({name:e?.name||``,tenant:e?.tenant||``,models:(e?.models||[]).join(`, `),providers:(e?.providers||[]).join(`, `),rpm:e?.rpm||``,tpm:e?.tpm||``,budget_usd:e?.budget_usd||``,budget_period:e?.budget_period||`month`,expires_at:e?.expires_at?e.expires_at.slice(0,10):``,enabled:e?.enabled??!0}),[a,o]=M(i(e)),[s,c]=M(e),[l,u]=M({busy:!1,error:``});e!==s&&(c(e),o(i(e)),u({busy:!1,error:``}));let d=e=>({id:`k-`+e,name:e,value:a[e],onInput:t=>o({...a,[e]:t.currentTarget.value})});async function f(t){t.preventDefault();let i={name:a.name.trim(),tenant:a.tenant.trim(),models:kd(a.models),providers:kd(a.providers),rpm:Number(a.rpm)||0,tpm:Number(a.tpm)||0,budget_usd:Number(a.budget_usd)||0,enabled:a.enabled};if(i.budget_usd&&(i.budget_period=a.budget_period),a.expires_at?i.expires_at=new Date(a.expires_at+`T23:59:59Z`).toISOString():r||(i.expires_at=null),r)for(let e of[`tenant`,`models`,`providers`,`rpm`,`tpm`,`budget_usd`])i[e]&&i[e].length!==0||delete i[e];u({busy:!0,error:``});try{let t=r?await P(`/keys`,{method:`POST`,body:i}):await P(`/keys/`+encodeURIComponent(e.id),{method:`PATCH`,body:i});u({busy:!1,error:``}),n(t,r)}catch(e){u({busy:!1,error:e.message})}}return Q`<${Tu} open=${!!e} title=${r?`Create key`:`Edit key `+(e?.name||``)} onClose=${t} id="key-form">
     <form class="form" onSubmit=${f}>
       <label for="k-name">Name <input required maxlength="128" ...${d(`name`)} /></label>
       <label for="k-tenant">Tenant <input maxlength="128" ...${d(`tenant`)} placeholder="optional" /></label>
@@ -235,27 +235,27 @@
         <button type="submit" class="primary" disabled=${l.busy}>${l.busy?`Saving…`:r?`Create key`:`Save changes`}</button>
       </div>
     </form>
-  <//>`}function Od({created:e,onClose:t}){let[n,r]=M(``);async function i(){try{await navigator.clipboard.writeText(e.secret),r(`Copied to the clipboard.`)}catch{let e=document.getElementById(`new-secret`),t=document.createRange();t.selectNodeContents(e);let n=getSelection();n.removeAllRanges(),n.addRange(t),r(`Selected: press Ctrl+C (⌘C) to copy.`)}}return Q`<${Tu} open=${!!e} title="Key created" onClose=${()=>{r(``),t()}} id="secret">
+  <//>`}function jd({created:e,onClose:t}){let[n,r]=M(``);async function i(){try{await navigator.clipboard.writeText(e.secret),r(`Copied to the clipboard.`)}catch{let e=document.getElementById(`new-secret`),t=document.createRange();t.selectNodeContents(e);let n=getSelection();n.removeAllRanges(),n.addRange(t),r(`Selected: press Ctrl+C (⌘C) to copy.`)}}return Q`<${Tu} open=${!!e} title="Key created" onClose=${()=>{r(``),t()}} id="secret">
     ${e&&Q`<p>Copy the secret of <strong>${e.name}</strong> now: it is shown only this once and cannot be read back later.</p>
       <div class="secret-row"><code id="new-secret" class="secret">${e.secret}</code>
         <button type="button" class="primary" onClick=${i}>Copy</button></div>
       <p role="status" class="ok">${n}</p>
       <div class="dialog-actions"><button type="button" onClick=${()=>{r(``),t()}}>Done</button></div>`}
-  <//>`}function kd(){return Q`
+  <//>`}function Md(){return Q`
     <div class="page-head"><h1>Providers & routes</h1></div>
-    <${Md} />
+    <${Fd} />
     <div class="grid two">
-      <${Ad} />
       <${Nd} />
+      <${Id} />
     </div>
-    <${Pd} />
-  `}function Ad(){let e=_u(e=>P(`/providers`,{signal:e}),[]);return Q`<${xu} title="Providers" id="providers">
+    <${Ld} />
+  `}function Nd(){let e=_u(e=>P(`/providers`,{signal:e}),[]);return Q`<${xu} title="Providers" id="providers">
     ${e.error?Q`<${bu} error=${e.error} what="providers" onRetry=${e.reload} />`:e.data?e.data.data?.length?Q`<ul class="plain providers">${e.data.data.map(e=>Q`<li data-provider=${e.id}>
                 <strong>${e.id}</strong> <${Ou}>${e.type}<//>
                 <div class="muted mono">${e.base_url||`default base URL`}</div>
                 ${e.models?.length?Q`<div class="muted">models: ${e.models.join(`, `)}</div>`:``}
               </li>`)}</ul>`:Q`<${yu}>No provider is enabled. Set a provider's credentials in the environment or list it under providers: in the config.<//>`:Q`<${vu} />`}
-  <//>`}var jd={closed:`good`,half_open:`warn`,open:`bad`};function Md(){let e=_u(e=>P(`/providers/health`,{signal:e}),[]);N(()=>{let t=setInterval(e.reload,1e4);return()=>clearInterval(t)},[]);let t=e.data?.data;return Q`<${xu} title="Deployment health" id="health" actions=${Q`<button type="button" onClick=${e.reload}>Refresh</button>`}>
+  <//>`}var Pd={closed:`good`,half_open:`warn`,open:`bad`};function Fd(){let e=_u(e=>P(`/providers/health`,{signal:e}),[]);N(()=>{let t=setInterval(e.reload,1e4);return()=>clearInterval(t)},[]);let t=e.data?.data;return Q`<${xu} title="Deployment health" id="health" actions=${Q`<button type="button" onClick=${e.reload}>Refresh</button>`}>
     ${e.error?Q`<${bu} error=${e.error} what="provider health" onRetry=${e.reload} />`:t?t.length?Q`<div class="table-wrap"><table>
               <thead><tr>
                 <th scope="col">Deployment</th><th scope="col">Circuit</th><th scope="col" class="num">Recent error rate</th>
@@ -264,7 +264,7 @@
               </tr></thead>
               <tbody>${t.map(e=>Q`<tr data-deployment=${e.deployment}>
                   <th scope="row"><span class="mono">${e.deployment}</span>${e.provider?Q`<div class="muted">${e.provider}${e.model?` / `+e.model:``}</div>`:``}</th>
-                  <td><${Ou} kind=${jd[e.state]}>${e.state.replace(`_`,` `)}<//>
+                  <td><${Ou} kind=${Pd[e.state]}>${e.state.replace(`_`,` `)}<//>
                     ${e.retry_at?Q`<div class="muted">retry ${Ju(e.retry_at)}</div>`:``}
                     ${e.consecutive_failures?Q`<div class="muted">${e.consecutive_failures} failures in a row</div>`:``}</td>
                   <td class="num">${e.requests?Wu(e.failures/e.requests):`—`}<div class="muted">${$(e.failures)} of ${$(e.requests)}</div></td>
@@ -275,7 +275,7 @@
                   <td class="num">${Hu(e.tokens_per_minute)}${e.tpm?Q`<div class="muted">limit ${Hu(e.tpm)}</div>`:``}</td>
                 </tr>`)}</tbody>
             </table></div>`:Q`<${yu}>No deployment has served a request yet: health appears after the first call through the router.<//>`:Q`<${vu} />`}
-  <//>`}function Nd(){let e=_u(e=>P(`/cache`,{signal:e}),[]),[t,n]=M(!1),[r,i]=M({busy:!1,error:``,msg:``});async function a(){i({busy:!0,error:``,msg:``});try{let t=await P(`/cache/purge`,{method:`POST`,body:{all:!0}});i({busy:!1,error:``,msg:`Purged ${$(t.purged)} entries.`}),n(!1),e.reload()}catch(e){i({busy:!1,error:e.message,msg:``})}}let o=e.data,s=ke(()=>{if(!o)return null;let e=(o.hits||0)+(o.semantic_hits||0);return{type:`bar`,data:{labels:[`Lookups`],datasets:[{label:`Hits`,data:[o.hits||0],backgroundColor:Cu(1)},{label:`Semantic hits`,data:[o.semantic_hits||0],backgroundColor:Cu(4)},{label:`Misses`,data:[o.misses||0],backgroundColor:Cu(2)},{label:`Bypassed`,data:[o.bypasses||0],backgroundColor:Cu(8)}]},options:{indexAxis:`y`,animation:!1,responsive:!0,maintainAspectRatio:!1,plugins:{legend:{position:`bottom`,labels:{boxWidth:12}}},scales:{x:{stacked:!0,beginAtZero:!0,ticks:{precision:0}},y:{stacked:!0,display:!1}}},hits:e}},[o]);return Q`<${xu} title="Response cache" id="cache" actions=${o&&Q`<button type="button" class="danger" onClick=${()=>{i({busy:!1,error:``,msg:``}),n(!0)}}>Purge cache</button>`}>
+  <//>`}function Id(){let e=_u(e=>P(`/cache`,{signal:e}),[]),[t,n]=M(!1),[r,i]=M({busy:!1,error:``,msg:``});async function a(){i({busy:!0,error:``,msg:``});try{let t=await P(`/cache/purge`,{method:`POST`,body:{all:!0}});i({busy:!1,error:``,msg:`Purged ${$(t.purged)} entries.`}),n(!1),e.reload()}catch(e){i({busy:!1,error:e.message,msg:``})}}let o=e.data,s=ke(()=>{if(!o)return null;let e=(o.hits||0)+(o.semantic_hits||0);return{type:`bar`,data:{labels:[`Lookups`],datasets:[{label:`Hits`,data:[o.hits||0],backgroundColor:Cu(1)},{label:`Semantic hits`,data:[o.semantic_hits||0],backgroundColor:Cu(4)},{label:`Misses`,data:[o.misses||0],backgroundColor:Cu(2)},{label:`Bypassed`,data:[o.bypasses||0],backgroundColor:Cu(8)}]},options:{indexAxis:`y`,animation:!1,responsive:!0,maintainAspectRatio:!1,plugins:{legend:{position:`bottom`,labels:{boxWidth:12}}},scales:{x:{stacked:!0,beginAtZero:!0,ticks:{precision:0}},y:{stacked:!0,display:!1}}},hits:e}},[o]);return Q`<${xu} title="Response cache" id="cache" actions=${o&&Q`<button type="button" class="danger" onClick=${()=>{i({busy:!1,error:``,msg:``}),n(!0)}}>Purge cache</button>`}>
     ${e.error?Q`<${bu} error=${e.error} what="cache figures" onRetry=${e.reload} />`:o?Q`<dl class="tiles small">
               <div class="tile"><dt>Hit rate</dt><dd data-tile="cache-hit-rate">${Wu(o.hit_rate)}</dd></div>
               <div class="tile"><dt>Entries</dt><dd>${$(o.entries)}</dd></div>
@@ -288,7 +288,7 @@
     <${Eu} open=${t} title="Purge the cache" confirmLabel="Purge everything" busy=${r.busy} error=${r.error}
       message="Delete every cached response, for every tenant? The next identical requests go to the providers again."
       onConfirm=${a} onClose=${()=>n(!1)} />
-  <//>`}function Pd(){let e=_u(e=>P(`/config`,{signal:e}),[]),t=e.data;if(e.error)return Q`<${xu} title="Aliases and routes" id="routes"><${bu} error=${e.error} what="the configuration" onRetry=${e.reload} /><//>`;if(!t)return Q`<${xu} title="Aliases and routes" id="routes"><${vu} /><//>`;let n=t.models||[],r=t.routes||[];return Q`
+  <//>`}function Ld(){let e=_u(e=>P(`/config`,{signal:e}),[]),t=e.data;if(e.error)return Q`<${xu} title="Aliases and routes" id="routes"><${bu} error=${e.error} what="the configuration" onRetry=${e.reload} /><//>`;if(!t)return Q`<${xu} title="Aliases and routes" id="routes"><${vu} /><//>`;let n=t.models||[],r=t.routes||[];return Q`
     <${xu} title="Model aliases" id="aliases">
       ${n.length?Q`<div class="table-wrap"><table>
             <thead><tr><th scope="col">Alias</th><th scope="col">Strategy</th><th scope="col">Targets</th><th scope="col">Fallback on</th></tr></thead>
@@ -308,7 +308,7 @@
               </details>
             </li>`)}</ul>`:Q`<${yu}>No routes configured (routes: in the config).<//>`}
     <//>
-  `}function Fd(){let[e,t]=location.hash.replace(/^#\/?/,``).split(`?`);return{parts:e.split(`/`).filter(Boolean).map(decodeURIComponent),params:new URLSearchParams(t||``)}}function Id(){let[e,t]=M(Fd);return N(()=>{let e=()=>t(Fd());return window.addEventListener(`hashchange`,e),()=>window.removeEventListener(`hashchange`,e)},[]),e}var Ld=[{id:`overview`,label:`Overview`,view:td},{id:`logs`,label:`Logs`,view:hd},{id:`keys`,label:`Keys`,view:wd},{id:`providers`,label:`Providers & routes`,view:kd}];function Rd({onSignedIn:e}){let[t,n]=M(``),[r,i]=M(``),[a,o]=M(!1);async function s(n){n.preventDefault(),o(!0),i(``);try{await P(`/providers`,{auth:t.trim()}),He(t.trim()),e()}catch(e){i(e.status===401?`That token was not accepted.`:e.status===403?`The admin API is disabled on this gateway: set AIGATEWAY_ADMIN_TOKEN or admin.token.`:e.message)}finally{o(!1)}}return Q`<main class="login" id="main">
+  `}function Rd(){let[e,t]=location.hash.replace(/^#\/?/,``).split(`?`);return{parts:e.split(`/`).filter(Boolean).map(decodeURIComponent),params:new URLSearchParams(t||``)}}function zd(){let[e,t]=M(Rd);return N(()=>{let e=()=>t(Rd());return window.addEventListener(`hashchange`,e),()=>window.removeEventListener(`hashchange`,e)},[]),e}var Bd=[{id:`overview`,label:`Overview`,view:id},{id:`logs`,label:`Logs`,view:vd},{id:`keys`,label:`Keys`,view:Dd},{id:`providers`,label:`Providers & routes`,view:Md}];function Vd({onSignedIn:e}){let[t,n]=M(``),[r,i]=M(``),[a,o]=M(!1);async function s(n){n.preventDefault(),o(!0),i(``);try{await P(`/providers`,{auth:t.trim()}),He(t.trim()),e()}catch(e){i(e.status===401?`That token was not accepted.`:e.status===403?`The admin API is disabled on this gateway: set AIGATEWAY_ADMIN_TOKEN or admin.token.`:e.message)}finally{o(!1)}}return Q`<main class="login" id="main">
     <form class="card login-card" onSubmit=${s} aria-describedby="login-help">
       <h1>aigateway</h1>
       <p id="login-help">Sign in with the gateway's admin token (AIGATEWAY_ADMIN_TOKEN or admin.token). It is kept in this tab only.</p>
@@ -318,13 +318,13 @@
       ${r&&Q`<p class="form-error" role="alert">${r}</p>`}
       <button type="submit" class="primary" disabled=${a||!t.trim()}>${a?`Checking…`:`Sign in`}</button>
     </form>
-  </main>`}function zd(){let[e,t]=M(()=>Ve()!==``),n=Id();N(()=>{let e=()=>{Ue(),t(!1)};return window.addEventListener(`aig:signed-out`,e),()=>window.removeEventListener(`aig:signed-out`,e)},[]);let r=Ld.find(e=>e.id===n.parts[0])||Ld[0],i=Oe(!0);if(N(()=>{i.current?i.current=!1:(document.getElementById(`main`)?.focus({preventScroll:!0}),document.title=r.label+` · aigateway`)},[r.id]),!e)return Q`<${Rd} onSignedIn=${()=>t(!0)} />`;let a=r.view;return Q`
+  </main>`}function Hd(){let[e,t]=M(()=>Ve()!==``),n=zd();N(()=>{let e=()=>{Ue(),t(!1)};return window.addEventListener(`aig:signed-out`,e),()=>window.removeEventListener(`aig:signed-out`,e)},[]);let r=Bd.find(e=>e.id===n.parts[0])||Bd[0],i=Oe(!0);if(N(()=>{i.current?i.current=!1:(document.getElementById(`main`)?.focus({preventScroll:!0}),document.title=r.label+` · aigateway`)},[r.id]),!e)return Q`<${Vd} onSignedIn=${()=>t(!0)} />`;let a=r.view;return Q`
     <a class="skip" href="#main" onClick=${e=>{e.preventDefault(),document.getElementById(`main`)?.focus()}}>Skip to content</a>
     <header class="top">
       <div class="brand">aigateway</div>
       <nav aria-label="Sections">
         <ul>
-          ${Ld.map(e=>Q`<li><a href=${`#/`+e.id} aria-current=${e===r?`page`:void 0}>${e.label}</a></li>`)}
+          ${Bd.map(e=>Q`<li><a href=${`#/`+e.id} aria-current=${e===r?`page`:void 0}>${e.label}</a></li>`)}
         </ul>
       </nav>
       <button type="button" class="signout" onClick=${()=>{Ue(),t(!1)}}>Sign out</button>
@@ -332,4 +332,4 @@
     <main id="main" tabindex="-1">
       <${a} parts=${n.parts.slice(1)} params=${n.params} />
     </main>
-  `}var Bd=document.getElementById(`app`);Bd.textContent=``,pe(Q`<${zd} />`,Bd);
+  `}var Ud=document.getElementById(`app`);Ud.textContent=``,pe(Q`<${Hd} />`,Ud);
