@@ -19,6 +19,7 @@ import (
 	"github.com/aigateway/aigateway/internal/httpapi/admin"
 	"github.com/aigateway/aigateway/internal/httpapi/httpx"
 	"github.com/aigateway/aigateway/internal/pipeline"
+	"github.com/aigateway/aigateway/internal/policy/cache"
 	"github.com/aigateway/aigateway/internal/provider"
 	"github.com/aigateway/aigateway/internal/routing"
 )
@@ -41,6 +42,10 @@ type Runtime struct {
 	staticModels map[string][]string
 	router       *routing.Router
 	handler      pipeline.Handler
+	// cache is the response cache (process-wide, see cache.go) and
+	// cacheStage its stage for this snapshot.
+	cache      *cache.Engine
+	cacheStage pipeline.Middleware
 }
 
 // Build constructs a runtime; it fails without side effects, so a bad
@@ -75,6 +80,9 @@ func Build(cfg *config.Config, d Deps, stores *Stores) (*Runtime, error) {
 			alias.Targets = append(alias.Targets, pipeline.Target{Provider: p, ProviderID: pid, Model: model, Params: t.Params})
 		}
 		rt.aliases[a.Name] = alias
+	}
+	if err := rt.buildCache(); err != nil {
+		return nil, err
 	}
 	rt.handler = rt.buildPipeline()
 	return rt, nil
