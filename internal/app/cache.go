@@ -2,10 +2,10 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
 	"strings"
 	"sync"
 
@@ -16,7 +16,6 @@ import (
 	"github.com/aigateway/aigateway/internal/httpapi/admin"
 	"github.com/aigateway/aigateway/internal/policy/cache"
 	"github.com/aigateway/aigateway/internal/provider"
-	"github.com/aigateway/aigateway/internal/routing"
 	"github.com/aigateway/aigateway/internal/store"
 	"github.com/aigateway/aigateway/internal/store/memory"
 	"github.com/aigateway/aigateway/internal/store/redis"
@@ -114,7 +113,7 @@ func (rt *Runtime) buildCache() error {
 			Threshold:      cc.Semantic.Threshold,
 			MaxTemperature: *cc.Semantic.MaxTemperature,
 		},
-		Targets: aliasFingerprints(rt.aliases),
+		Targets: rt.modelFingerprints(),
 	}
 	if cc.Backend == config.CacheRedis {
 		p.Timeout = cc.Timeout.D()
@@ -134,16 +133,29 @@ func (rt *Runtime) buildCache() error {
 	return nil
 }
 
-// embedder resolves the semantic cache's embedding model: an alias's first
-// target or a provider/model, whose provider must have embeddings.
+// embedder resolves the semantic cache's embedding model: a
+// provider/model or an alias (its first deployment), whose provider must
+// have embeddings.
 func (rt *Runtime) embedder(model string) (cache.Embedder, error) {
-	var pid, name string
-	if a, ok := rt.aliases[model]; ok && len(a.Targets) > 0 {
-		pid, name = a.Targets[0].ProviderID, a.Targets[0].Model
-	} else if p, m, ok := provider.SplitModel(model); ok {
-		pid, name = p, m
-	} else {
-		return nil, fmt.Errorf("%q is neither an alias nor provider/model", model)
+	pid, name := "", ""
+	for depth := 0; depth < 8 && pid == ""; depth++ {
+		a, ok := rt.aliases[model]
+		if !ok {
+			p, m, ok := provider.SplitModel(model)
+			if !ok {
+				return nil, fmt.Errorf("%q is neither an alias nor provider/model", model)
+			}
+			pid, name = p, m
+			break
+		}
+		if len(a.Targets) == 0 {
+			return nil, fmt.Errorf("alias %q has no targets", model)
+		}
+		if t := a.Targets[0]; t.Alias != "" {
+			model = t.Alias
+		} else {
+			pid, name = t.ProviderID, t.Model
+		}
 	}
 	p, ok := rt.registry.Lookup(pid)
 	if !ok {
@@ -156,29 +168,47 @@ func (rt *Runtime) embedder(model string) (cache.Embedder, error) {
 	return cache.ProviderEmbedder{Provider: e, ID: pid, Model: name}, nil
 }
 
-// aliasFingerprints describes each alias's targets, so that re-pointing an
-// alias (another model, other parameters) starts its entries afresh.
-func aliasFingerprints(aliases map[string]routing.Alias) func(string) string {
-	fp := make(map[string]string, len(aliases))
-	for name, a := range aliases {
-		var b strings.Builder
-		for _, t := range a.Targets {
-			b.WriteString(t.ProviderID)
-			b.WriteByte('/')
-			b.WriteString(t.Model)
-			keys := make([]string, 0, len(t.Params))
-			for k := range t.Params {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				fmt.Fprintf(&b, "|%s=%v", k, t.Params[k])
-			}
-			b.WriteByte(';')
-		}
-		fp[name] = b.String()
+// modelFingerprints describes what a requested model name resolves to in
+// this config: the route that serves it and the alias it names (with the
+// aliases that alias falls back on), as configured. Editing a route or
+// re-pointing an alias therefore starts its entries afresh. A route's
+// branches are not told apart: the cache sits before routing, so one
+// answer serves every branch of a route's splits and cases.
+func (rt *Runtime) modelFingerprints() func(string) string {
+	defs := map[string][]byte{}
+	for _, a := range rt.cfg.Models {
+		b, _ := json.Marshal(a)
+		defs["alias:"+a.Name] = b
 	}
-	return func(model string) string { return fp[model] }
+	for _, r := range rt.cfg.Routes {
+		b, _ := json.Marshal(r)
+		defs["route:"+r.Name] = b
+	}
+	if len(defs) == 0 {
+		return nil
+	}
+	var alias func(b *strings.Builder, name string, depth int)
+	alias = func(b *strings.Builder, name string, depth int) {
+		def, ok := defs["alias:"+name]
+		if !ok || depth > 8 {
+			return
+		}
+		b.Write(def)
+		for _, t := range rt.aliases[name].Targets {
+			if t.Alias != "" {
+				alias(b, t.Alias, depth+1)
+			}
+		}
+	}
+	routes := rt.routes
+	return func(model string) string {
+		var b strings.Builder
+		if name, ok := routes.Lookup(model); ok {
+			b.Write(defs["route:"+name])
+		}
+		alias(&b, model, 0)
+		return b.String()
+	}
 }
 
 // CacheFigures implements admin.CacheService.

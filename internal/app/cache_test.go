@@ -543,3 +543,46 @@ func TestRedisOutageServesUncached(t *testing.T) {
 	startProxy(t, addr, rdb.Options().Addr)
 	waitFor(t, func() bool { return status(chat("after")) == "HIT" })
 }
+
+func TestCacheSurvivesReloadAndFollowsAliasChanges(t *testing.T) {
+	yaml := func(aliasTarget string) string {
+		return `
+providers_from_env: false
+providers:
+  - id: openai
+    base_url: ${FAKE_URL}
+    api_key: sk-fake
+models:
+  - name: smart
+    targets: [{model: ` + aliasTarget + `}]
+  - name: steady
+    targets: [{model: openai/steady}]
+cache:
+  models: [{match: "*"}]
+`
+	}
+	g := newTestGateway(t, yaml("openai/gpt-4o"))
+	ask := func(model string) string {
+		resp := g.do(t, "POST", "/v1/chat/completions", chatBody(model, "x"))
+		readBody(t, resp)
+		g.settle()
+		return status(resp)
+	}
+	ask("smart")
+	ask("steady")
+	env := map[string]string{"FAKE_URL": g.upstream.URL + "/v1"}
+	cfg, err := config.Parse([]byte(yaml("openai/gpt-4o-mini")), func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DataDir = t.TempDir()
+	if err := g.gw.Reload(cfg, 0); err != nil {
+		t.Fatal(err)
+	}
+	if s := ask("steady"); s != "HIT" {
+		t.Fatalf("an unchanged alias after a reload: %q, want HIT (the cache stays warm)", s)
+	}
+	if s := ask("smart"); s != "MISS" {
+		t.Fatalf("a re-pointed alias after a reload: %q, want MISS", s)
+	}
+}

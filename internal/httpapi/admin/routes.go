@@ -44,6 +44,7 @@ func Register(mux *http.ServeMux, o Options) {
 		mux.Handle(method+" /admin/v1"+path, a.authorized(h))
 	}
 	handle("GET /providers", a.providers)
+	handle("GET /providers/health", a.health)
 	handle("GET /config", a.config)
 	handle("GET /cache", a.cacheFigures)
 	handle("POST /cache/purge", a.cachePurge)
