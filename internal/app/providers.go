@@ -4,6 +4,7 @@ import (
 	"github.com/aigateway/aigateway/internal/config"
 	"github.com/aigateway/aigateway/internal/provider"
 	"github.com/aigateway/aigateway/internal/provider/azure"
+	"github.com/aigateway/aigateway/internal/provider/gemini"
 	"github.com/aigateway/aigateway/internal/provider/openai"
 )
 
@@ -13,5 +14,6 @@ func providerFactories() map[string]provider.Factory {
 	return map[string]provider.Factory{
 		config.TypeOpenAI: openai.New,
 		config.TypeAzure:  azure.New,
+		config.TypeGemini: gemini.New,
 	}
 }
