@@ -31,6 +31,8 @@ type nativeSuite struct {
 	embed string
 	// embedDims is the length of the fake's vectors for embed.
 	embedDims int
+	// rateLimited is a model the fake answers with its 429 error.
+	rateLimited string
 }
 
 func newSDK(g *Gateway) openai.Client {
@@ -192,7 +194,7 @@ func (s nativeSuite) toolTest(t *testing.T, g *Gateway, stream bool) {
 func (s nativeSuite) errorTest(t *testing.T, g *Gateway) {
 	client := newSDK(g)
 	_, err := client.Chat.Completions.New(ctx30(t), openai.ChatCompletionNewParams{
-		Model:    s.prefix + "/error-429",
+		Model:    s.prefix + "/" + s.rateLimited,
 		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("x")},
 	})
 	var apiErr *openai.Error
@@ -241,10 +243,48 @@ func TestGeminiThroughOpenAISDK(t *testing.T) {
 		"GEMINI_API_KEY":  "gemini-upstream-key",
 		"GEMINI_BASE_URL": startFake(t, fake),
 	}})
-	nativeSuite{prefix: "google-ai-studio", chat: "gemini-2.5-flash", tools: "tools", embed: "text-embedding-004", embedDims: 8}.run(t, g)
+	nativeSuite{prefix: "google-ai-studio", chat: "gemini-2.5-flash", tools: "tools", embed: "text-embedding-004", embedDims: 8, rateLimited: "error-429"}.run(t, g)
 	for _, r := range fake.Requests() {
 		if r.Header.Get("x-goog-api-key") != "gemini-upstream-key" {
 			t.Errorf("%s reached the fake with key %q", r.Path, r.Header.Get("x-goog-api-key"))
 		}
+	}
+}
+
+func TestWorkersAIThroughOpenAISDK(t *testing.T) {
+	fake := providertest.NewWorkersAI(providertest.Options{APIKey: "cf-upstream-token"})
+	g := StartGateway(t, GatewayOptions{Env: map[string]string{
+		"CLOUDFLARE_API_TOKEN":  "cf-upstream-token",
+		"CLOUDFLARE_ACCOUNT_ID": "acc123",
+		"WORKERS_AI_BASE_URL":   startFake(t, fake),
+	}})
+	nativeSuite{prefix: "workers-ai", chat: "@cf/meta/llama-3.1-8b-instruct", tools: "@cf/fake/tools", embed: "@cf/baai/bge-base-en-v1.5", embedDims: 8, rateLimited: "@cf/fake/error-429"}.run(t, g)
+	for _, r := range fake.Requests() {
+		if !strings.HasPrefix(r.Path, "/run/@cf/") || r.Header.Get("Authorization") != "Bearer cf-upstream-token" {
+			t.Errorf("%s reached the fake with %q", r.Path, r.Header.Get("Authorization"))
+		}
+	}
+}
+
+// TestWorkersAIOpenAICompatibleEndpoint configures api_path: /v1, which
+// sends the unified API to Workers AI's OpenAI-compatible endpoint.
+func TestWorkersAIOpenAICompatibleEndpoint(t *testing.T) {
+	fake := providertest.NewWorkersAI(providertest.Options{APIKey: "cf-upstream-token"})
+	g := StartGateway(t, GatewayOptions{
+		Env: map[string]string{"FAKE_URL": startFake(t, fake)},
+		Config: `
+providers_from_env: false
+providers:
+  - id: workers-ai
+    base_url: ${FAKE_URL}
+    api_key: cf-upstream-token
+    account_id: acc123
+    api_path: /v1
+`})
+	s := nativeSuite{prefix: "workers-ai", chat: "@cf/meta/llama-3.1-8b-instruct"}
+	t.Run("chat", func(t *testing.T) { s.chatTest(t, g) })
+	t.Run("stream", func(t *testing.T) { s.streamTest(t, g) })
+	if got := fake.Compat().Last().Path; got != "/v1/chat/completions" {
+		t.Errorf("upstream path = %q", got)
 	}
 }
