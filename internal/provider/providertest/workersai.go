@@ -273,7 +273,7 @@ func (f *WorkersAI) embed(w http.ResponseWriter, body []byte) {
 		data[i] = Vector(t, dims)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"result": map[string]any{"shape": []int{len(texts), dims}, "data": data, "pooling": "mean"},
+		"result":  map[string]any{"shape": []int{len(texts), dims}, "data": data, "pooling": "mean"},
 		"success": true, "errors": []any{}, "messages": []any{},
 	})
 }
