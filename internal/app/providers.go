@@ -4,6 +4,7 @@ import (
 	"github.com/aigateway/aigateway/internal/config"
 	"github.com/aigateway/aigateway/internal/provider"
 	"github.com/aigateway/aigateway/internal/provider/azure"
+	"github.com/aigateway/aigateway/internal/provider/bedrock"
 	"github.com/aigateway/aigateway/internal/provider/gemini"
 	"github.com/aigateway/aigateway/internal/provider/openai"
 	"github.com/aigateway/aigateway/internal/provider/workersai"
@@ -17,5 +18,6 @@ func providerFactories() map[string]provider.Factory {
 		config.TypeAzure:     azure.New,
 		config.TypeGemini:    gemini.New,
 		config.TypeWorkersAI: workersai.New,
+		config.TypeBedrock:   bedrock.New,
 	}
 }
