@@ -34,6 +34,8 @@ type nativeSuite struct {
 	embedDims int
 	// rateLimited is a model the fake answers with its 429 error.
 	rateLimited string
+	// broken is a model whose stream the fake cuts after its first event.
+	broken string
 }
 
 func newSDK(g *Gateway) openai.Client {
@@ -50,6 +52,7 @@ func (s nativeSuite) run(t *testing.T, g *Gateway) {
 	t.Run("tool round trip", func(t *testing.T) { s.toolTest(t, g, false) })
 	t.Run("tool round trip streamed", func(t *testing.T) { s.toolTest(t, g, true) })
 	t.Run("provider error", func(t *testing.T) { s.errorTest(t, g) })
+	t.Run("stream cut mid-way", func(t *testing.T) { s.cutTest(t, g) })
 	if s.embed != "" {
 		t.Run("embeddings", func(t *testing.T) { s.embedTest(t, g) })
 	}
@@ -207,6 +210,22 @@ func (s nativeSuite) errorTest(t *testing.T, g *Gateway) {
 	}
 }
 
+// cutTest checks that an upstream stream that breaks after the response
+// has started reaches the client as an error event, not as a silently
+// shortened answer.
+func (s nativeSuite) cutTest(t *testing.T, g *Gateway) {
+	client := newSDK(g)
+	stream := client.Chat.Completions.NewStreaming(ctx30(t), openai.ChatCompletionNewParams{
+		Model:    s.prefix + "/" + s.broken,
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("one two three four")},
+	})
+	for stream.Next() {
+	}
+	if err := stream.Err(); err == nil || !strings.Contains(err.Error(), "ended the stream before the answer was complete") {
+		t.Errorf("stream error = %v, want the truncation reported", err)
+	}
+}
+
 func (s nativeSuite) embedTest(t *testing.T, g *Gateway) {
 	client := newSDK(g)
 	for _, in := range [][]string{{"only one"}, {"a", "b", "c"}} {
@@ -244,7 +263,21 @@ func TestGeminiThroughOpenAISDK(t *testing.T) {
 		"GEMINI_API_KEY":  "gemini-upstream-key",
 		"GEMINI_BASE_URL": startFake(t, fake),
 	}})
-	nativeSuite{prefix: "google-ai-studio", chat: "gemini-2.5-flash", tools: "tools", embed: "text-embedding-004", embedDims: 8, rateLimited: "error-429"}.run(t, g)
+	nativeSuite{prefix: "google-ai-studio", chat: "gemini-2.5-flash", tools: "tools", embed: "text-embedding-004", embedDims: 8, rateLimited: "error-429", broken: "break"}.run(t, g)
+	t.Run("models", func(t *testing.T) {
+		client := newSDK(g)
+		page, err := client.Models.List(ctx30(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, m := range page.Data {
+			ids = append(ids, m.ID)
+		}
+		if !strings.Contains(strings.Join(ids, ","), "google-ai-studio/gemini-2.5-flash") {
+			t.Errorf("models = %v", ids)
+		}
+	})
 	for _, r := range fake.Requests() {
 		if r.Header.Get("x-goog-api-key") != "gemini-upstream-key" {
 			t.Errorf("%s reached the fake with key %q", r.Path, r.Header.Get("x-goog-api-key"))
@@ -259,7 +292,7 @@ func TestWorkersAIThroughOpenAISDK(t *testing.T) {
 		"CLOUDFLARE_ACCOUNT_ID": "acc123",
 		"WORKERS_AI_BASE_URL":   startFake(t, fake),
 	}})
-	nativeSuite{prefix: "workers-ai", chat: "@cf/meta/llama-3.1-8b-instruct", tools: "@cf/fake/tools", embed: "@cf/baai/bge-base-en-v1.5", embedDims: 8, rateLimited: "@cf/fake/error-429"}.run(t, g)
+	nativeSuite{prefix: "workers-ai", chat: "@cf/meta/llama-3.1-8b-instruct", tools: "@cf/fake/tools", embed: "@cf/baai/bge-base-en-v1.5", embedDims: 8, rateLimited: "@cf/fake/error-429", broken: "@cf/fake/break"}.run(t, g)
 	for _, r := range fake.Requests() {
 		if !strings.HasPrefix(r.Path, "/run/@cf/") || r.Header.Get("Authorization") != "Bearer cf-upstream-token" {
 			t.Errorf("%s reached the fake with %q", r.Path, r.Header.Get("Authorization"))
@@ -298,7 +331,7 @@ func TestBedrockThroughOpenAISDK(t *testing.T) {
 		"AWS_REGION":            "eu-west-1",
 		"BEDROCK_BASE_URL":      startFake(t, fake),
 	}})
-	nativeSuite{prefix: "aws-bedrock", chat: "anthropic.claude-3-5-sonnet-20240620-v1:0", tools: "tools", rateLimited: "error-429"}.run(t, g)
+	nativeSuite{prefix: "aws-bedrock", chat: "anthropic.claude-3-5-sonnet-20240620-v1:0", tools: "tools", rateLimited: "error-429", broken: "break"}.run(t, g)
 
 	t.Run("JSON mode", func(t *testing.T) {
 		client := newSDK(g)

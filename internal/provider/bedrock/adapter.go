@@ -130,7 +130,7 @@ func (a *Adapter) converse(ctx context.Context, req *llm.ChatRequest, stream boo
 		return nil, nil, gwerr.Internal(err)
 	}
 	resp, err := upstream.Do(a.http, hr, a.id, func(status int, h http.Header, body []byte) *gwerr.Error {
-		e := parseError(status, h, body)
+		e := parseError(status, h.Get("x-amzn-errortype"), body)
 		e.Message = provider.RedactSecret(e.Message, a.creds.SecretAccessKey)
 		return e
 	})

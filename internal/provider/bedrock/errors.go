@@ -3,27 +3,23 @@ package bedrock
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
 
 	"github.com/aigateway/aigateway/internal/gwerr"
 )
 
 // parseError translates a Bedrock error response: the status, the error
-// type from the x-amzn-errortype header ("ValidationException:http://…")
-// or the body's __type, and the body's message ({"message":"…"}, also
-// spelled "Message").
-func parseError(status int, h http.Header, body []byte) *gwerr.Error {
+// type from the x-amzn-errortype header (errType, "ValidationException:
+// http://…") or the body's __type, and the body's message
+// ({"message":"…"}, also spelled "Message").
+func parseError(status int, errType string, body []byte) *gwerr.Error {
 	var env struct {
 		Message  string `json:"message"`
 		Message2 string `json:"Message"`
 		Type     string `json:"__type"`
 	}
 	_ = json.Unmarshal(body, &env)
-	code := ""
-	if h != nil {
-		code = h.Get("x-amzn-errortype")
-	}
+	code := errType
 	if code == "" {
 		code = env.Type
 	}
@@ -57,17 +53,17 @@ func errorCode(s string) string {
 // exceptionStatus is the HTTP status Bedrock gives each exception type,
 // used for exceptions that arrive inside a stream.
 var exceptionStatus = map[string]int{
-	"validationException":           http.StatusBadRequest,
-	"accessDeniedException":         http.StatusForbidden,
-	"resourceNotFoundException":     http.StatusNotFound,
-	"throttlingException":           http.StatusTooManyRequests,
-	"modelNotReadyException":        http.StatusTooManyRequests,
-	"modelTimeoutException":         http.StatusRequestTimeout,
-	"modelStreamErrorException":     http.StatusFailedDependency,
-	"modelErrorException":           http.StatusFailedDependency,
-	"internalServerException":       http.StatusInternalServerError,
-	"serviceUnavailableException":   http.StatusServiceUnavailable,
-	"serviceQuotaExceededException": http.StatusTooManyRequests,
+	"validationException":           400,
+	"accessDeniedException":         403,
+	"resourceNotFoundException":     404,
+	"throttlingException":           429,
+	"modelNotReadyException":        429,
+	"modelTimeoutException":         408,
+	"modelStreamErrorException":     424,
+	"modelErrorException":           424,
+	"internalServerException":       500,
+	"serviceUnavailableException":   503,
+	"serviceQuotaExceededException": 429,
 }
 
 // exceptionError translates a stream exception message (its
@@ -91,7 +87,7 @@ func exceptionError(typ string, payload []byte) *gwerr.Error {
 	}
 	status, ok := exceptionStatus[key]
 	if !ok {
-		status = http.StatusBadGateway
+		status = 502
 	}
 	code := typ
 	if code != "" {

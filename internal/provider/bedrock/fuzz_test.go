@@ -60,7 +60,7 @@ func FuzzEventStream(f *testing.F) {
 func FuzzParseError(f *testing.F) {
 	addFixtures(f, "testdata/errors/*")
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if e := parseError(500, nil, b); e == nil || e.Message == "" {
+		if e := parseError(500, "", b); e == nil || e.Message == "" {
 			t.Fatal("no error or empty message")
 		}
 		_ = exceptionError(string(b), b)

@@ -204,9 +204,11 @@ func TestErrorGolden(t *testing.T) {
 			if typ, ok := errorTypes[status]; ok && !strings.Contains(base, "_") {
 				h.Set("x-amzn-errortype", typ)
 			}
-			e := parseError(status, h, b)
+			e := parseError(status, h.Get("x-amzn-errortype"), b)
 			got := map[string]any{"status": e.Status, "type": e.Type, "code": e.Code, "message": e.Message, "retryable": e.Retryable}
 			providertest.Golden(t, strings.TrimSuffix(in, filepath.Ext(in))+".golden.json", mustJSON(t, got), *update)
 		})
 	}
 }
+
+func TestConvertersArePure(t *testing.T) { providertest.PureConverters(t, ".", "adapter.go") }

@@ -99,8 +99,8 @@ func (a *Adapter) newRequest(ctx context.Context, method, u string, body []byte)
 }
 
 func (a *Adapter) do(req *http.Request) (*http.Response, error) {
-	return upstream.Do(a.http, req, a.id, func(status int, h http.Header, body []byte) *gwerr.Error {
-		e := parseError(status, h, body)
+	return upstream.Do(a.http, req, a.id, func(status int, _ http.Header, body []byte) *gwerr.Error {
+		e := parseError(status, body)
 		e.Message = provider.RedactSecret(e.Message, a.key)
 		return e
 	})

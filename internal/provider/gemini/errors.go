@@ -4,18 +4,20 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
 	"github.com/aigateway/aigateway/internal/gwerr"
 )
 
+// statusBadGateway is the status of errors reported inside a stream.
+const statusBadGateway = 502
+
 // parseError translates a Gemini error response. The body is a Google API
 // error, {"error":{"code":400,"message":"…","status":"INVALID_ARGUMENT"}},
 // or for some streaming calls a one-element array of it. The HTTP status is
 // kept; Google's status name becomes the error code in lower case.
-func parseError(status int, _ http.Header, body []byte) *gwerr.Error {
+func parseError(status int, body []byte) *gwerr.Error {
 	b := bytes.TrimSpace(body)
 	var env struct {
 		Error *apiError `json:"error"`

@@ -3,9 +3,9 @@ package gemini
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"net/http"
 
 	"github.com/aigateway/aigateway/internal/gwerr"
 	"github.com/aigateway/aigateway/internal/llm"
@@ -52,6 +52,11 @@ func (d *streamDecoder) Next() ([]*llm.ChatChunk, error) {
 			}
 			return nil, io.EOF
 		}
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			// the connection broke inside the response body
+			d.done = true
+			return nil, upstream.Truncated(d.id)
+		}
 		if err != nil {
 			return nil, gwerr.FromTransport(d.id, fmt.Errorf("reading stream: %w", err))
 		}
@@ -65,7 +70,7 @@ func (d *streamDecoder) Next() ([]*llm.ChatChunk, error) {
 		}
 		if resp.Error != nil {
 			d.done = true
-			return nil, apiErrorToGW(http.StatusBadGateway, resp.Error)
+			return nil, apiErrorToGW(statusBadGateway, resp.Error)
 		}
 		if out := d.event(&resp); len(out) > 0 {
 			return out, nil

@@ -96,8 +96,8 @@ func (a *Adapter) post(ctx context.Context, model string, body any, stream bool)
 	if a.token != "" {
 		req.Header.Set("Authorization", "Bearer "+a.token)
 	}
-	return upstream.Do(a.http, req, a.id, func(status int, h http.Header, body []byte) *gwerr.Error {
-		e := parseError(status, h, body)
+	return upstream.Do(a.http, req, a.id, func(status int, _ http.Header, body []byte) *gwerr.Error {
+		e := parseError(status, body)
 		e.Message = provider.RedactSecret(e.Message, a.token)
 		return e
 	})

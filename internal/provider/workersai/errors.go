@@ -3,18 +3,21 @@ package workersai
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
 
 	"github.com/aigateway/aigateway/internal/gwerr"
 )
+
+// statusBadGateway is the status of errors reported inside a stream or
+// in a success:false envelope under status 200.
+const statusBadGateway = 502
 
 // parseError translates a Cloudflare API error,
 // {"success":false,"errors":[{"code":5006,"message":"…"}]}, keeping the
 // HTTP status; the first error's code becomes the error code. Bodies of
 // another shape ({"error":"…"} from some model errors, or plain text) are
 // carried as the message.
-func parseError(status int, _ http.Header, body []byte) *gwerr.Error {
+func parseError(status int, body []byte) *gwerr.Error {
 	var env struct {
 		Errors []cfError       `json:"errors"`
 		Error  json.RawMessage `json:"error"`

@@ -47,7 +47,7 @@ func FuzzStream(f *testing.F) {
 func FuzzParseError(f *testing.F) {
 	addFixtures(f, "testdata/errors/*")
 	f.Fuzz(func(t *testing.T, b []byte) {
-		e := parseError(500, nil, b)
+		e := parseError(500, b)
 		if e == nil || e.Message == "" {
 			t.Fatal("no error or empty message")
 		}

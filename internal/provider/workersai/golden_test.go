@@ -142,7 +142,7 @@ func TestErrorGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			e := parseError(status, nil, b)
+			e := parseError(status, b)
 			got := map[string]any{"status": e.Status, "type": e.Type, "code": e.Code, "message": e.Message, "retryable": e.Retryable, "retry_after": e.RetryAfter.String()}
 			providertest.Golden(t, strings.TrimSuffix(in, filepath.Ext(in))+".golden.json", mustJSON(t, got), *update)
 		})
@@ -150,3 +150,5 @@ func TestErrorGolden(t *testing.T) {
 }
 
 func readFixture(p string) ([]byte, error) { return os.ReadFile(p) }
+
+func TestConvertersArePure(t *testing.T) { providertest.PureConverters(t, ".", "adapter.go") }

@@ -3,9 +3,9 @@ package workersai
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"net/http"
 
 	"github.com/aigateway/aigateway/internal/gwerr"
 	"github.com/aigateway/aigateway/internal/llm"
@@ -44,6 +44,11 @@ func (d *streamDecoder) Next() ([]*llm.ChatChunk, error) {
 	for {
 		ev, err := d.r.Next()
 		if err == io.EOF {
+			d.done = true
+			return nil, upstream.Truncated(d.id)
+		}
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			// the connection broke inside the response body
 			d.done = true
 			return nil, upstream.Truncated(d.id)
 		}
@@ -175,10 +180,10 @@ func (d *streamDecoder) finish() []*llm.ChatChunk {
 // streamError returns the error an event reports, if any.
 func streamError(e *streamEvent, raw []byte) *gwerr.Error {
 	if len(e.Errors) > 0 {
-		return cfErrorsToGW(http.StatusBadGateway, e.Errors)
+		return cfErrorsToGW(statusBadGateway, e.Errors)
 	}
 	if len(e.Error) > 0 && string(e.Error) != "null" {
-		return parseError(http.StatusBadGateway, nil, raw)
+		return parseError(statusBadGateway, raw)
 	}
 	return nil
 }
