@@ -31,7 +31,7 @@ type streamDecoder struct {
 
 func newStreamDecoder(r io.Reader, providerID string, meta upstream.Meta, jsonMode bool) *streamDecoder {
 	return &streamDecoder{frames: newFrameReader(r), id: providerID, jsonMode: jsonMode,
-		mk:    upstream.Chunks{ID: meta.ID, Created: meta.Created, Model: meta.Model},
+		mk:    upstream.Chunks(meta),
 		tools: map[int]int{}, jsonBody: map[int]bool{}}
 }
 

@@ -34,7 +34,7 @@ type streamDecoder struct {
 
 func newStreamDecoder(r io.Reader, providerID string, meta upstream.Meta) *streamDecoder {
 	return &streamDecoder{r: sse.NewReader(r), id: providerID, calls: map[int]int{},
-		mk: upstream.Chunks{ID: meta.ID, Created: meta.Created, Model: meta.Model}}
+		mk: upstream.Chunks(meta)}
 }
 
 func (d *streamDecoder) Next() ([]*llm.ChatChunk, error) {
