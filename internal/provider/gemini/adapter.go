@@ -14,6 +14,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -72,17 +73,11 @@ func modelPath(model string) string {
 }
 
 func (a *Adapter) newRequest(ctx context.Context, method, u string, body []byte) (*http.Request, error) {
-	var rd *bytes.Reader
+	var rd io.Reader = http.NoBody
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	var req *http.Request
-	var err error
-	if rd != nil {
-		req, err = http.NewRequestWithContext(ctx, method, u, rd)
-	} else {
-		req, err = http.NewRequestWithContext(ctx, method, u, nil)
-	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
 		return nil, gwerr.Internal(fmt.Errorf("building request to %s: %w", a.id, err))
 	}
