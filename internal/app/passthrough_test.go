@@ -292,6 +292,11 @@ providers:
 	if p := g.fake.Last().Path; p != "/v1/chat/completions" {
 		t.Errorf("unified path %q", p)
 	}
+	resp = g.do(t, "POST", "/v1/embeddings", `{"model":"ollama/nomic-embed-text","input":"x"}`,
+		"x-aig-max-attempts", "1")
+	if p := g.fake.Last().Path; p != "/v1/embeddings" {
+		t.Errorf("embeddings path %q", p)
+	}
 	g.do(t, "POST", "/ollama/api/chat", `{"model":"llama3.2"}`)
 	if p := g.fake.Last().Path; p != "/api/chat" {
 		t.Errorf("native path %q", p)
