@@ -164,7 +164,12 @@ step('overview charts reflect the traffic the test sends', async (t) => {
   for (let i = 0; i < 5; i++) sent.push(await chat('openai/gpt-4o-mini', `hello ${i} ${run}`, { headers: { 'x-aig-metadata': JSON.stringify({ run, n: i }) } }));
   sent.push(await chat('openai/gpt-4o-mini', `streamed ${run}`, { stream: true, headers: { 'x-aig-metadata': JSON.stringify({ run }) } }));
   sent.push(await chat('openai/error-500', `fails ${run}`, { headers: { 'x-aig-metadata': JSON.stringify({ run }) } }));
-  assert.deepEqual(sent.map((r) => r.status), [200, 200, 200, 200, 200, 200, 500]);
+  // The same request twice with caching on: a miss, then a hit.
+  const cached = { headers: { 'x-aig-cache-ttl': '600', 'x-aig-metadata': JSON.stringify({ run }) } };
+  sent.push(await chat('openai/gpt-4o-mini', `cache me ${run}`, cached));
+  sent.push(await chat('openai/gpt-4o-mini', `cache me ${run}`, cached));
+  assert.deepEqual(sent.map((r) => r.status), [200, 200, 200, 200, 200, 200, 500, 200, 200]);
+  assert.equal(sent.at(-1).headers.get('x-aig-cache-status'), 'HIT');
   const want = before + sent.length;
   // The log writer is asynchronous: wait until the API counts them all.
   for (let i = 0; i < 50 && ((await admin('/analytics?since=1h')).body.data[0]?.requests || 0) < want; i++) await new Promise((r) => setTimeout(r, 200));
@@ -178,6 +183,7 @@ step('overview charts reflect the traffic the test sends', async (t) => {
   const errorRate = Number(await page.locator('[data-chart="error-rate"]').getAttribute('data-total'));
   assert.ok(errorRate > 0, 'the error-rate chart shows the failed request');
   assert.ok(Number(await page.locator('[data-chart="tokens"]').getAttribute('data-total')) > 0, 'tokens are charted');
+  assert.ok(Number(await page.locator('[data-chart="cache-hit-rate"]').getAttribute('data-total')) > 0, 'the cache hit is charted');
   for (const name of ['cost', 'cache-hit-rate', 'latency', 'ttft', 'top-models']) await page.locator(`[data-chart="${name}"] canvas`).waitFor();
   // Grouping by model splits the requests per model.
   await page.getByLabel('Group by').selectOption('model');
@@ -294,11 +300,22 @@ step('providers, deployment health and routes', async () => {
 
 step('cache figures and purge', async (t) => {
   if (!(await available('cache', '/cache'))) return t.skip('the gateway has no /admin/v1/cache');
+  const body = { headers: { 'x-aig-cache-ttl': '600' } };
+  await chat('openai/gpt-4o-mini', `purge me ${run}`, body);
+  assert.equal((await chat('openai/gpt-4o-mini', `purge me ${run}`, body)).headers.get('x-aig-cache-status'), 'HIT');
+  const figures = (await admin('/cache')).body;
+  assert.ok(figures.entries > 0);
   await page.goto(gw + '/ui/#/providers');
-  await page.locator('[data-tile="cache-hit-rate"]').waitFor();
+  await page.reload();
+  assert.equal(await page.locator('[data-tile="cache-hit-rate"]').textContent(), Math.round(figures.hit_rate * 100) + '%');
+  assert.equal(await page.locator('[data-tile="cache-entries"]').textContent(), String(figures.entries));
+  assert.equal(Number(await page.locator('[data-chart="cache"]').getAttribute('data-total')), figures.hits + figures.semantic_hits + figures.misses + figures.bypasses);
   await page.getByRole('button', { name: 'Purge cache' }).click();
-  await page.getByRole('dialog', { name: 'Purge the cache' }).getByRole('button', { name: 'Purge everything' }).click();
-  await page.getByText(/Purged \d+ entries/).waitFor();
+  const confirm = page.getByRole('dialog', { name: 'Purge the cache' });
+  await confirm.getByRole('button', { name: 'Purge everything' }).click();
+  await page.getByText(`Purged ${figures.entries} entries.`).waitFor();
+  await page.locator('[data-tile="cache-entries"]').filter({ hasText: /^0$/ }).waitFor();
+  assert.equal((await chat('openai/gpt-4o-mini', `purge me ${run}`, body)).headers.get('x-aig-cache-status'), 'MISS', 'the purged entry is gone');
 });
 
 step('keyboard: skip link, navigation and dialogs without a mouse', async () => {

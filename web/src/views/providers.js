@@ -126,7 +126,7 @@ function Cache() {
         ? html`<${Loading} />`
         : html`<dl class="tiles small">
               <div class="tile"><dt>Hit rate</dt><dd data-tile="cache-hit-rate">${pct(c.hit_rate)}</dd></div>
-              <div class="tile"><dt>Entries</dt><dd>${int(c.entries)}</dd></div>
+              <div class="tile"><dt>Entries</dt><dd data-tile="cache-entries">${int(c.entries)}</dd></div>
               <div class="tile"><dt>Size</dt><dd>${bytes(c.bytes)}${c.max_bytes ? html`<span class="muted"> of ${bytes(c.max_bytes)}</span>` : ''}</dd></div>
               <div class="tile"><dt>Backend</dt><dd>${c.backend || '—'}</dd></div>
             </dl>
