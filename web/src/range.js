@@ -26,7 +26,8 @@ export function resolve({ range, from, to }, now = Date.now()) {
   const p = presets.find((x) => x.id === range);
   if (p) return { since: new Date(now - p.ms), until: new Date(now) };
   const since = from ? new Date(from) : null;
-  const until = to ? new Date(to) : new Date(now);
+  // datetime-local stops at the minute: "to 16:47" includes 16:47:59.
+  const until = to ? new Date(new Date(to).getTime() + 60e3) : new Date(now);
   if (!since || Number.isNaN(since.getTime()) || Number.isNaN(until.getTime())) return { error: 'Pick a start time for the custom range.' };
   if (since >= until) return { error: 'The start of the range must be before its end.' };
   return { since, until };

@@ -112,13 +112,20 @@ export function Chart({ config, summary, name, height = 220 }) {
  */
 export function Dialog({ open, title, onClose, children, id }) {
   const ref = useRef(null);
+  // The close event also fires, a task later, when the dialog closes
+  // because open became false: only a close the browser made itself
+  // (while open is still true) is reported, so onClose runs once.
+  const openRef = useRef(open);
+  openRef.current = open;
   useEffect(() => {
     const d = ref.current;
     if (!d) return;
     if (open && !d.open) d.showModal();
     if (!open && d.open) d.close();
   }, [open]);
-  return html`<dialog ref=${ref} aria-labelledby=${id + '-title'} onClose=${onClose} onCancel=${(e) => { e.preventDefault(); onClose(); }}>
+  return html`<dialog ref=${ref} aria-labelledby=${id + '-title'}
+    onClose=${() => openRef.current && onClose()}
+    onCancel=${(e) => { e.preventDefault(); onClose(); }}>
     ${open && html`<div class="dialog-body">
       <header class="dialog-head">
         <h2 id=${id + '-title'}>${title}</h2>

@@ -175,11 +175,11 @@ function KeyForm({ k, onClose, onDone }) {
       </div>
       <div class="row">
         <label for="k-budget_usd">Budget (USD) <input type="number" min="0" step="0.01" ...${bind('budget_usd')} placeholder="none" /></label>
-        <label for="k-budget_period">per
+        <div class="field"><label for="k-budget_period">per</label>
           <select ...${bind('budget_period')} onChange=${(e) => setV({ ...v, budget_period: e.currentTarget.value })}>
             <option value="month">month</option><option value="day">day</option>
           </select>
-        </label>
+        </div>
       </div>
       <label for="k-expires_at">Expires <input type="date" ...${bind('expires_at')} /></label>
       <label class="toggle"><input type="checkbox" name="enabled" checked=${v.enabled} onChange=${(e) => setV({ ...v, enabled: e.currentTarget.checked })} /> Enabled</label>

@@ -42,7 +42,8 @@ function apiParams(f) {
   const p = {};
   if (f.since === 'custom') {
     if (f.from) p.since = new Date(f.from).toISOString();
-    if (f.to) p.until = new Date(f.to).toISOString();
+    // datetime-local stops at the minute: "to 16:47" includes 16:47:59.
+    if (f.to) p.until = new Date(new Date(f.to).getTime() + 60e3).toISOString();
   } else if (f.since) p.since = f.since;
   for (const k of ['key', 'tenant', 'model', 'provider', 'status', 'cache_status', 'event_id']) if (f[k]) p[k] = f[k].trim();
   if (f.meta.trim()) {
@@ -72,11 +73,11 @@ function FilterForm({ f }) {
   const bind = (k) => ({ name: k, id: 'f-' + k, value: draft[k], onInput: (e) => setDraft({ ...draft, [k]: e.currentTarget.value }) });
   return html`<form class="card filters" aria-label="Log filters" onSubmit=${(e) => { e.preventDefault(); location.hash = hashFor(draft); }}>
     <div class="filter-grid">
-      <label for="f-since">Time
+      <div class="field"><label for="f-since">Time</label>
         <select ...${bind('since')} onChange=${(e) => setDraft({ ...draft, since: e.currentTarget.value })}>
           ${sinceOptions.map(([v, l]) => html`<option value=${v}>${l}</option>`)}
         </select>
-      </label>
+      </div>
       ${draft.since === 'custom' &&
       html`<label for="f-from">From <input type="datetime-local" ...${bind('from')} /></label>
         <label for="f-to">To <input type="datetime-local" ...${bind('to')} /></label>`}
@@ -84,17 +85,17 @@ function FilterForm({ f }) {
       <label for="f-provider">Provider <input ...${bind('provider')} placeholder="openai" /></label>
       <label for="f-key">Key id <input ...${bind('key')} /></label>
       <label for="f-tenant">Tenant <input ...${bind('tenant')} /></label>
-      <label for="f-status">Status
+      <div class="field"><label for="f-status">Status</label>
         <select ...${bind('status')} onChange=${(e) => setDraft({ ...draft, status: e.currentTarget.value })}>
           <option value="">Any</option><option value="success">Success</option><option value="error">Error</option>
           <option value="2xx">2xx</option><option value="4xx">4xx</option><option value="429">429</option><option value="5xx">5xx</option>
         </select>
-      </label>
-      <label for="f-cache_status">Cache
+      </div>
+      <div class="field"><label for="f-cache_status">Cache</label>
         <select ...${bind('cache_status')} onChange=${(e) => setDraft({ ...draft, cache_status: e.currentTarget.value })}>
           <option value="">Any</option><option>HIT</option><option>SEMANTIC_HIT</option><option>MISS</option><option>BYPASS</option>
         </select>
-      </label>
+      </div>
       <label for="f-event_id">Event id <input ...${bind('event_id')} /></label>
       <label for="f-meta" class="wide">Metadata <input ...${bind('meta')} placeholder="team=search, user=42" /></label>
     </div>

@@ -78,21 +78,21 @@ export function Overview({ params }) {
     <div class="page-head">
       <h1>Overview</h1>
       <form class="toolbar" aria-label="Time range and grouping" onSubmit=${(e) => { e.preventDefault(); setParams({ ...state, ...custom }); }}>
-        <label>Time range
-          <select name="range" value=${state.range} onChange=${onRange}>
+        <div class="field"><label for="ov-range">Time range</label>
+          <select id="ov-range" name="range" value=${state.range} onChange=${onRange}>
             ${presets.map((p) => html`<option value=${p.id}>${p.label}</option>`)}
             <option value="custom">Custom…</option>
           </select>
-        </label>
+        </div>
         ${state.range === 'custom' &&
         html`<label>From <input type="datetime-local" name="from" value=${custom.from} onInput=${(e) => setCustom({ ...custom, from: e.currentTarget.value })} /></label>
           <label>To <input type="datetime-local" name="to" value=${custom.to} onInput=${(e) => setCustom({ ...custom, to: e.currentTarget.value })} /></label>
           <button type="submit">Apply</button>`}
-        <label>Group by
-          <select name="group" value=${state.group} onChange=${(e) => setParams({ ...state, group: e.currentTarget.value })}>
+        <div class="field"><label for="ov-group">Group by</label>
+          <select id="ov-group" name="group" value=${state.group} onChange=${(e) => setParams({ ...state, group: e.currentTarget.value })}>
             ${groupings.map((g) => html`<option value=${g.id}>${g.label}</option>`)}
           </select>
-        </label>
+        </div>
         <button type="button" onClick=${data.reload} aria-label="Refresh now">Refresh</button>
       </form>
     </div>
