@@ -229,6 +229,13 @@ step('filter the logs to one request and open it', async (t) => {
   await page.locator('[aria-busy="false"] table.logs').waitFor();
   await page.locator('table.logs tbody tr').filter({ hasText: '500' }).first().waitFor();
   await shot('dashboard-logs.png');
+  // A filter that matches nothing says so; a malformed one says why.
+  await page.getByLabel('Metadata').fill('run=none-' + run);
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  await page.getByRole('status').filter({ hasText: 'No requests match these filters.' }).waitFor();
+  await page.getByLabel('Metadata').fill('no equals sign');
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  await page.getByRole('alert').filter({ hasText: 'key=value' }).waitFor();
   await page.getByLabel('Metadata').fill('');
   await page.getByLabel('Event id').fill('evt-' + run);
   await page.getByRole('button', { name: 'Apply filters' }).click();
@@ -366,6 +373,11 @@ step('phone width: no sideways scrolling, navigation reachable', async () => {
     assert.ok(overflow <= 1, `${view} scrolls sideways by ${overflow}px at phone width`);
     await page.getByRole('link', { name: 'Keys' }).waitFor();
   }
+  // The log filters fold away on a phone and open on demand.
+  await page.goto(gw + '/ui/#/logs');
+  await page.getByLabel('Event id').waitFor({ state: 'hidden' });
+  await page.getByRole('button', { name: 'Filters' }).click();
+  await page.getByLabel('Event id').waitFor();
   await page.setViewportSize({ width: 1366, height: 900 });
 });
 

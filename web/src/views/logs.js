@@ -71,8 +71,15 @@ function FilterForm({ f }) {
   const [draft, setDraft] = useState(f);
   useEffect(() => setDraft(f), [JSON.stringify(f)]);
   const bind = (k) => ({ name: k, id: 'f-' + k, value: draft[k], onInput: (e) => setDraft({ ...draft, [k]: e.currentTarget.value }) });
-  return html`<form class="card filters" aria-label="Log filters" onSubmit=${(e) => { e.preventDefault(); location.hash = hashFor(draft); }}>
-    <div class="filter-grid">
+  // On a phone the filters fold away behind a button (CSS shows it there
+  // only); on wider screens they are always shown.
+  const [shown, setShown] = useState(false);
+  const active = ['key', 'tenant', 'model', 'provider', 'status', 'cache_status', 'event_id', 'meta'].filter((k) => f[k]).length;
+  return html`<form class=${'card filters' + (shown ? '' : ' folded')} aria-label="Log filters" onSubmit=${(e) => { e.preventDefault(); location.hash = hashFor(draft); }}>
+    <button type="button" class="filters-toggle" aria-expanded=${shown ? 'true' : 'false'} aria-controls="filter-grid" onClick=${() => setShown(!shown)}>
+      Filters${active ? ` (${active} active)` : ''}
+    </button>
+    <div class="filter-grid" id="filter-grid">
       <div class="field"><label for="f-since">Time</label>
         <select ...${bind('since')} onChange=${(e) => setDraft({ ...draft, since: e.currentTarget.value })}>
           ${sinceOptions.map(([v, l]) => html`<option value=${v}>${l}</option>`)}

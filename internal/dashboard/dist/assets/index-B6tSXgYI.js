@@ -83,8 +83,11 @@
     <${yd} f=${n} />
     <${bd} f=${n} />
     <${xd} id=${e[0]} onClose=${()=>location.hash=gd(n)} />
-  `}function yd({f:e}){let[t,n]=M(e);N(()=>n(e),[JSON.stringify(e)]);let r=e=>({name:e,id:`f-`+e,value:t[e],onInput:r=>n({...t,[e]:r.currentTarget.value})});return Q`<form class="card filters" aria-label="Log filters" onSubmit=${e=>{e.preventDefault(),location.hash=gd(t)}}>
-    <div class="filter-grid">
+  `}function yd({f:e}){let[t,n]=M(e);N(()=>n(e),[JSON.stringify(e)]);let r=e=>({name:e,id:`f-`+e,value:t[e],onInput:r=>n({...t,[e]:r.currentTarget.value})}),[i,a]=M(!1),o=[`key`,`tenant`,`model`,`provider`,`status`,`cache_status`,`event_id`,`meta`].filter(t=>e[t]).length;return Q`<form class=${`card filters`+(i?``:` folded`)} aria-label="Log filters" onSubmit=${e=>{e.preventDefault(),location.hash=gd(t)}}>
+    <button type="button" class="filters-toggle" aria-expanded=${i?`true`:`false`} aria-controls="filter-grid" onClick=${()=>a(!i)}>
+      Filters${o?` (${o} active)`:``}
+    </button>
+    <div class="filter-grid" id="filter-grid">
       <div class="field"><label for="f-since">Time</label>
         <select ...${r(`since`)} onChange=${e=>n({...t,since:e.currentTarget.value})}>
           ${md.map(([e,t])=>Q`<option value=${e}>${t}</option>`)}
