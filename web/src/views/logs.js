@@ -74,6 +74,14 @@ function FilterForm({ f }) {
   // On a phone the filters fold away behind a button (CSS shows it there
   // only); on wider screens they are always shown.
   const [shown, setShown] = useState(false);
+  // Suggestions for the key and provider fields; the filters work without.
+  const hints = useLoad(async (signal) => {
+    const [keys, providers] = await Promise.all([
+      api('/keys', { params: { include_revoked: true }, signal }).catch(() => null),
+      api('/providers', { signal }).catch(() => null),
+    ]);
+    return { keys: keys?.data || [], providers: providers?.data || [] };
+  }, []);
   const active = ['key', 'tenant', 'model', 'provider', 'status', 'cache_status', 'event_id', 'meta'].filter((k) => f[k]).length;
   return html`<form class=${'card filters' + (shown ? '' : ' folded')} aria-label="Log filters" onSubmit=${(e) => { e.preventDefault(); location.hash = hashFor(draft); }}>
     <button type="button" class="filters-toggle" aria-expanded=${shown ? 'true' : 'false'} aria-controls="filter-grid" onClick=${() => setShown(!shown)}>
@@ -89,8 +97,10 @@ function FilterForm({ f }) {
       html`<label for="f-from">From <input type="datetime-local" ...${bind('from')} /></label>
         <label for="f-to">To <input type="datetime-local" ...${bind('to')} /></label>`}
       <label for="f-model">Model <input ...${bind('model')} placeholder="openai/gpt-4o-mini" /></label>
-      <label for="f-provider">Provider <input ...${bind('provider')} placeholder="openai" /></label>
-      <label for="f-key">Key id <input ...${bind('key')} /></label>
+      <label for="f-provider">Provider <input ...${bind('provider')} placeholder="openai" list="provider-hints" /></label>
+      <label for="f-key">Key id <input ...${bind('key')} list="key-hints" /></label>
+      <datalist id="provider-hints">${(hints.data?.providers || []).map((p) => html`<option value=${p.id} />`)}</datalist>
+      <datalist id="key-hints">${(hints.data?.keys || []).map((k) => html`<option value=${k.id}>${k.name}${k.tenant ? ' · ' + k.tenant : ''}</option>`)}</datalist>
       <label for="f-tenant">Tenant <input ...${bind('tenant')} /></label>
       <div class="field"><label for="f-status">Status</label>
         <select ...${bind('status')} onChange=${(e) => setDraft({ ...draft, status: e.currentTarget.value })}>

@@ -83,9 +83,9 @@
     <${yd} f=${n} />
     <${bd} f=${n} />
     <${xd} id=${e[0]} onClose=${()=>location.hash=gd(n)} />
-  `}function yd({f:e}){let[t,n]=M(e);N(()=>n(e),[JSON.stringify(e)]);let r=e=>({name:e,id:`f-`+e,value:t[e],onInput:r=>n({...t,[e]:r.currentTarget.value})}),[i,a]=M(!1),o=[`key`,`tenant`,`model`,`provider`,`status`,`cache_status`,`event_id`,`meta`].filter(t=>e[t]).length;return Q`<form class=${`card filters`+(i?``:` folded`)} aria-label="Log filters" onSubmit=${e=>{e.preventDefault(),location.hash=gd(t)}}>
+  `}function yd({f:e}){let[t,n]=M(e);N(()=>n(e),[JSON.stringify(e)]);let r=e=>({name:e,id:`f-`+e,value:t[e],onInput:r=>n({...t,[e]:r.currentTarget.value})}),[i,a]=M(!1),o=_u(async e=>{let[t,n]=await Promise.all([P(`/keys`,{params:{include_revoked:!0},signal:e}).catch(()=>null),P(`/providers`,{signal:e}).catch(()=>null)]);return{keys:t?.data||[],providers:n?.data||[]}},[]),s=[`key`,`tenant`,`model`,`provider`,`status`,`cache_status`,`event_id`,`meta`].filter(t=>e[t]).length;return Q`<form class=${`card filters`+(i?``:` folded`)} aria-label="Log filters" onSubmit=${e=>{e.preventDefault(),location.hash=gd(t)}}>
     <button type="button" class="filters-toggle" aria-expanded=${i?`true`:`false`} aria-controls="filter-grid" onClick=${()=>a(!i)}>
-      Filters${o?` (${o} active)`:``}
+      Filters${s?` (${s} active)`:``}
     </button>
     <div class="filter-grid" id="filter-grid">
       <div class="field"><label for="f-since">Time</label>
@@ -96,8 +96,10 @@
       ${t.since===`custom`&&Q`<label for="f-from">From <input type="datetime-local" ...${r(`from`)} /></label>
         <label for="f-to">To <input type="datetime-local" ...${r(`to`)} /></label>`}
       <label for="f-model">Model <input ...${r(`model`)} placeholder="openai/gpt-4o-mini" /></label>
-      <label for="f-provider">Provider <input ...${r(`provider`)} placeholder="openai" /></label>
-      <label for="f-key">Key id <input ...${r(`key`)} /></label>
+      <label for="f-provider">Provider <input ...${r(`provider`)} placeholder="openai" list="provider-hints" /></label>
+      <label for="f-key">Key id <input ...${r(`key`)} list="key-hints" /></label>
+      <datalist id="provider-hints">${(o.data?.providers||[]).map(e=>Q`<option value=${e.id} />`)}</datalist>
+      <datalist id="key-hints">${(o.data?.keys||[]).map(e=>Q`<option value=${e.id}>${e.name}${e.tenant?` · `+e.tenant:``}</option>`)}</datalist>
       <label for="f-tenant">Tenant <input ...${r(`tenant`)} /></label>
       <div class="field"><label for="f-status">Status</label>
         <select ...${r(`status`)} onChange=${e=>n({...t,status:e.currentTarget.value})}>
