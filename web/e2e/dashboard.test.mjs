@@ -290,6 +290,7 @@ step('create a key, use it with curl, revoke it and see it refused', async (t) =
   const form = page.getByRole('dialog', { name: 'Create key' });
   await form.getByLabel('Name').fill('browser-' + run);
   await form.getByLabel('Requests / minute').fill('600');
+  await form.getByLabel('Budget (USD)').fill('5');
   await form.getByRole('button', { name: 'Create key' }).click();
   const shown = page.getByRole('dialog', { name: 'Key created' });
   const secret = (await shown.locator('#new-secret').textContent()).trim();
@@ -300,6 +301,23 @@ step('create a key, use it with curl, revoke it and see it refused', async (t) =
   await shown.getByRole('button', { name: 'Done' }).click();
   const row = page.locator(`tr[data-key-name="browser-${run}"]`);
   await row.getByText('active').waitFor();
+  await row.getByRole('meter').waitFor();
+
+  // Edit its limits and scopes.
+  await row.getByRole('button', { name: 'Edit browser-' + run }).click();
+  const edit = page.getByRole('dialog', { name: 'Edit key browser-' + run });
+  await edit.getByLabel('Tokens / minute').fill('100000');
+  await edit.getByLabel('Models allowed').fill('openai/*');
+  await edit.getByRole('button', { name: 'Save changes' }).click();
+  await edit.waitFor({ state: 'hidden' });
+  await row.getByText('models: openai/*').waitFor();
+  const id = await row.getAttribute('data-key-id');
+  const view = (await admin('/keys/' + id)).body;
+  assert.equal(view.rpm, 600);
+  assert.equal(view.tpm, 100000);
+  assert.deepEqual(view.models, ['openai/*']);
+  assert.equal(view.budget_usd, 5);
+  await shot('dashboard-keys.png');
 
   assert.equal(await curl(secret), 200, 'the new key is accepted');
 

@@ -17,8 +17,9 @@ async function usageBy(since, signal) {
     if (e.name === 'AbortError') throw e;
     return null; // usage is extra: the key list stands without it
   });
+  if (!res) return null;
   const m = {};
-  for (const r of res?.data || []) m[r.group] = r;
+  for (const r of res.data || []) m[r.group] = r;
   return m;
 }
 
@@ -71,7 +72,7 @@ export function Keys() {
                 <th scope="col">Name</th><th scope="col">Status</th><th scope="col">Scopes</th><th scope="col">Limits</th>
                 <th scope="col">Usage this month</th><th scope="col">Spend / budget</th><th scope="col">Last used</th><th scope="col"><span class="sr-only">Actions</span></th>
               </tr></thead>
-              <tbody>${data.data.keys.map((k) => html`<${KeyRow} k=${k} month=${data.data.month[k.id]} day=${data.data.day[k.id]}
+              <tbody>${data.data.keys.map((k) => html`<${KeyRow} k=${k} month=${data.data.month?.[k.id]} day=${data.data.day?.[k.id]} usageKnown=${!!data.data.month}
                 onEdit=${() => setEditing(k)} onRevoke=${() => { setRevokeState({ busy: false, error: '' }); setRevoking(k); }} />`)}</tbody>
             </table></div>`}
     <${KeyForm} k=${editing} onClose=${() => setEditing(null)} onDone=${(res, isNew) => {
@@ -86,7 +87,7 @@ export function Keys() {
   `;
 }
 
-function KeyRow({ k, month, day, onEdit, onRevoke }) {
+function KeyRow({ k, month, day, usageKnown, onEdit, onRevoke }) {
   const usage = k.budget_period === 'day' ? day : month;
   const spent = usage?.cost_usd || 0;
   const share = k.budget_usd ? Math.min(1, spent / k.budget_usd) : 0;
@@ -99,12 +100,12 @@ function KeyRow({ k, month, day, onEdit, onRevoke }) {
     <td data-label="Status"><${Badge} kind=${kind}>${k.status}<//>${k.source === 'config' ? html` <${Badge}>config<//>` : ''}</td>
     <td data-label="Scopes">${scopes.length ? scopes.map((s) => html`<div>${s}</div>`) : html`<span class="muted">all</span>`}</td>
     <td data-label="Limits">${limits.length ? limits.join(' · ') : html`<span class="muted">none</span>`}</td>
-    <td data-label="Usage this month">${month ? `${int(month.requests)} req · ${num(month.input_tokens + month.output_tokens)} tok` : html`<span class="muted">none</span>`}</td>
+    <td data-label="Usage this month">${month ? `${int(month.requests)} req · ${num(month.input_tokens + month.output_tokens)} tok` : html`<span class="muted">${usageKnown ? 'none' : 'unknown (no analytics)'}</span>`}</td>
     <td data-label="Spend / budget">${k.budget_usd
       ? html`<div class="budget">
           <meter min="0" max="1" low="0.75" high="0.9" optimum="0" value=${share} aria-label=${`Spent ${usd(spent)} of ${usd(k.budget_usd)} this ${k.budget_period}`}></meter>
           <span>${usd(spent)} / ${usd(k.budget_usd)} per ${k.budget_period}</span></div>`
-      : html`${usd(spent)} <span class="muted">no budget</span>`}</td>
+      : html`${usageKnown ? usd(spent) : '—'} <span class="muted">no budget</span>`}</td>
     <td data-label="Last used" title=${dateTime(k.last_used_at)}>${ago(k.last_used_at)}</td>
     <td class="actions">${readOnly ? html`<span class="muted">${k.source === 'config' ? 'edit in config' : ''}</span>` : html`
       <button type="button" onClick=${onEdit} aria-label=${'Edit ' + k.name}>Edit</button>

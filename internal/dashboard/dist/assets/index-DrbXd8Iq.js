@@ -182,7 +182,7 @@
       <button type="submit" disabled=${o.busy}>Save</button>
     </form>
     <p role="status" class=${o.error?`form-error`:`ok`}>${o.error||o.msg}</p>
-  </section>`}function Td(e,t=new Date){return e===`day`?new Date(Date.UTC(t.getUTCFullYear(),t.getUTCMonth(),t.getUTCDate())):new Date(Date.UTC(t.getUTCFullYear(),t.getUTCMonth(),1))}async function Ed(e,t){let n=await P(`/analytics`,{params:{since:e.toISOString(),group_by:`key`},signal:t}).catch(e=>{if(e.name===`AbortError`)throw e;return null}),r={};for(let e of n?.data||[])r[e.group]=e;return r}function Dd(){let[e,t]=M(!1),n=_u(async t=>{let[n,r,i]=await Promise.all([P(`/keys`,{params:{include_revoked:e},signal:t}),Ed(Td(`month`),t),Ed(Td(`day`),t)]);return{keys:n.data||[],month:r,day:i}},[e]),[r,i]=M(null),[a,o]=M(null),[s,c]=M(null),[l,u]=M({busy:!1,error:``});async function d(){u({busy:!0,error:``});try{await P(`/keys/`+encodeURIComponent(s.id),{method:`DELETE`}),c(null),u({busy:!1,error:``}),n.reload()}catch(e){u({busy:!1,error:e.message})}}return Q`
+  </section>`}function Td(e,t=new Date){return e===`day`?new Date(Date.UTC(t.getUTCFullYear(),t.getUTCMonth(),t.getUTCDate())):new Date(Date.UTC(t.getUTCFullYear(),t.getUTCMonth(),1))}async function Ed(e,t){let n=await P(`/analytics`,{params:{since:e.toISOString(),group_by:`key`},signal:t}).catch(e=>{if(e.name===`AbortError`)throw e;return null});if(!n)return null;let r={};for(let e of n.data||[])r[e.group]=e;return r}function Dd(){let[e,t]=M(!1),n=_u(async t=>{let[n,r,i]=await Promise.all([P(`/keys`,{params:{include_revoked:e},signal:t}),Ed(Td(`month`),t),Ed(Td(`day`),t)]);return{keys:n.data||[],month:r,day:i}},[e]),[r,i]=M(null),[a,o]=M(null),[s,c]=M(null),[l,u]=M({busy:!1,error:``});async function d(){u({busy:!0,error:``});try{await P(`/keys/`+encodeURIComponent(s.id),{method:`DELETE`}),c(null),u({busy:!1,error:``}),n.reload()}catch(e){u({busy:!1,error:e.message})}}return Q`
     <div class="page-head">
       <h1>Keys</h1>
       <div class="toolbar">
@@ -195,7 +195,7 @@
                 <th scope="col">Name</th><th scope="col">Status</th><th scope="col">Scopes</th><th scope="col">Limits</th>
                 <th scope="col">Usage this month</th><th scope="col">Spend / budget</th><th scope="col">Last used</th><th scope="col"><span class="sr-only">Actions</span></th>
               </tr></thead>
-              <tbody>${n.data.keys.map(e=>Q`<${Od} k=${e} month=${n.data.month[e.id]} day=${n.data.day[e.id]}
+              <tbody>${n.data.keys.map(e=>Q`<${Od} k=${e} month=${n.data.month?.[e.id]} day=${n.data.day?.[e.id]} usageKnown=${!!n.data.month}
                 onEdit=${()=>i(e)} onRevoke=${()=>{u({busy:!1,error:``}),c(e)}} />`)}</tbody>
             </table></div>`:Q`<${yu}>No gateway keys yet. Create one to require keys on the unified API.<//>`:Q`<${vu} label="Loading keys…" />`}
     <${Ad} k=${r} onClose=${()=>i(null)} onDone=${(e,t)=>{i(null),t&&o(e),n.reload()}} />
@@ -203,19 +203,19 @@
     <${Eu} open=${!!s} title="Revoke key" confirmLabel="Revoke key" busy=${l.busy} error=${l.error}
       message=${s&&`Revoke "${s.name}" (${s.prefix}…)? Requests with it are refused from now on. This cannot be undone.`}
       onConfirm=${d} onClose=${()=>c(null)} />
-  `}function Od({k:e,month:t,day:n,onEdit:r,onRevoke:i}){let a=(e.budget_period===`day`?n:t)?.cost_usd||0,o=e.budget_usd?Math.min(1,a/e.budget_usd):0,s={active:`good`,disabled:`warn`,expired:`warn`,revoked:`bad`}[e.status]||``,c=[e.models?.length&&`models: `+e.models.join(`, `),e.providers?.length&&`providers: `+e.providers.join(`, `)].filter(Boolean),l=[e.rpm&&$(e.rpm)+` rpm`,e.tpm&&Hu(e.tpm)+` tpm`].filter(Boolean),u=e.source===`config`||e.status===`revoked`;return Q`<tr data-key-id=${e.id} data-key-name=${e.name}>
+  `}function Od({k:e,month:t,day:n,usageKnown:r,onEdit:i,onRevoke:a}){let o=(e.budget_period===`day`?n:t)?.cost_usd||0,s=e.budget_usd?Math.min(1,o/e.budget_usd):0,c={active:`good`,disabled:`warn`,expired:`warn`,revoked:`bad`}[e.status]||``,l=[e.models?.length&&`models: `+e.models.join(`, `),e.providers?.length&&`providers: `+e.providers.join(`, `)].filter(Boolean),u=[e.rpm&&$(e.rpm)+` rpm`,e.tpm&&Hu(e.tpm)+` tpm`].filter(Boolean),d=e.source===`config`||e.status===`revoked`;return Q`<tr data-key-id=${e.id} data-key-name=${e.name}>
     <th scope="row"><span class="key-name">${e.name}</span><br /><code class="muted">${e.prefix}…</code>${e.tenant?Q`<br /><span class="muted">tenant ${e.tenant}</span>`:``}</th>
-    <td data-label="Status"><${Ou} kind=${s}>${e.status}<//>${e.source===`config`?Q` <${Ou}>config<//>`:``}</td>
-    <td data-label="Scopes">${c.length?c.map(e=>Q`<div>${e}</div>`):Q`<span class="muted">all</span>`}</td>
-    <td data-label="Limits">${l.length?l.join(` · `):Q`<span class="muted">none</span>`}</td>
-    <td data-label="Usage this month">${t?`${$(t.requests)} req · ${Hu(t.input_tokens+t.output_tokens)} tok`:Q`<span class="muted">none</span>`}</td>
+    <td data-label="Status"><${Ou} kind=${c}>${e.status}<//>${e.source===`config`?Q` <${Ou}>config<//>`:``}</td>
+    <td data-label="Scopes">${l.length?l.map(e=>Q`<div>${e}</div>`):Q`<span class="muted">all</span>`}</td>
+    <td data-label="Limits">${u.length?u.join(` · `):Q`<span class="muted">none</span>`}</td>
+    <td data-label="Usage this month">${t?`${$(t.requests)} req · ${Hu(t.input_tokens+t.output_tokens)} tok`:Q`<span class="muted">${r?`none`:`unknown (no analytics)`}</span>`}</td>
     <td data-label="Spend / budget">${e.budget_usd?Q`<div class="budget">
-          <meter min="0" max="1" low="0.75" high="0.9" optimum="0" value=${o} aria-label=${`Spent ${Uu(a)} of ${Uu(e.budget_usd)} this ${e.budget_period}`}></meter>
-          <span>${Uu(a)} / ${Uu(e.budget_usd)} per ${e.budget_period}</span></div>`:Q`${Uu(a)} <span class="muted">no budget</span>`}</td>
+          <meter min="0" max="1" low="0.75" high="0.9" optimum="0" value=${s} aria-label=${`Spent ${Uu(o)} of ${Uu(e.budget_usd)} this ${e.budget_period}`}></meter>
+          <span>${Uu(o)} / ${Uu(e.budget_usd)} per ${e.budget_period}</span></div>`:Q`${r?Uu(o):`—`} <span class="muted">no budget</span>`}</td>
     <td data-label="Last used" title=${Ju(e.last_used_at)}>${Qu(e.last_used_at)}</td>
-    <td class="actions">${u?Q`<span class="muted">${e.source===`config`?`edit in config`:``}</span>`:Q`
-      <button type="button" onClick=${r} aria-label=${`Edit `+e.name}>Edit</button>
-      <button type="button" class="danger" onClick=${i} aria-label=${`Revoke `+e.name}>Revoke</button>`}</td>
+    <td class="actions">${d?Q`<span class="muted">${e.source===`config`?`edit in config`:``}</span>`:Q`
+      <button type="button" onClick=${i} aria-label=${`Edit `+e.name}>Edit</button>
+      <button type="button" class="danger" onClick=${a} aria-label=${`Revoke `+e.name}>Revoke</button>`}</td>
   </tr>`}var kd=e=>e.split(`,`).map(e=>e.trim()).filter(Boolean);function Ad({k:e,onClose:t,onDone:n}){let r=e&&!e.id,i=e=>({name:e?.name||``,tenant:e?.tenant||``,models:(e?.models||[]).join(`, `),providers:(e?.providers||[]).join(`, `),rpm:e?.rpm||``,tpm:e?.tpm||``,budget_usd:e?.budget_usd||``,budget_period:e?.budget_period||`month`,expires_at:e?.expires_at?e.expires_at.slice(0,10):``,enabled:e?.enabled??!0}),[a,o]=M(i(e)),[s,c]=M(e),[l,u]=M({busy:!1,error:``});e!==s&&(c(e),o(i(e)),u({busy:!1,error:``}));let d=e=>({id:`k-`+e,name:e,value:a[e],onInput:t=>o({...a,[e]:t.currentTarget.value})});async function f(t){t.preventDefault();let i={name:a.name.trim(),tenant:a.tenant.trim(),models:kd(a.models),providers:kd(a.providers),rpm:Number(a.rpm)||0,tpm:Number(a.tpm)||0,budget_usd:Number(a.budget_usd)||0,enabled:a.enabled};if(i.budget_usd&&(i.budget_period=a.budget_period),a.expires_at?i.expires_at=new Date(a.expires_at+`T23:59:59Z`).toISOString():r||(i.expires_at=null),r)for(let e of[`tenant`,`models`,`providers`,`rpm`,`tpm`,`budget_usd`])i[e]&&i[e].length!==0||delete i[e];u({busy:!0,error:``});try{let t=r?await P(`/keys`,{method:`POST`,body:i}):await P(`/keys/`+encodeURIComponent(e.id),{method:`PATCH`,body:i});u({busy:!1,error:``}),n(t,r)}catch(e){u({busy:!1,error:e.message})}}return Q`<${Tu} open=${!!e} title=${r?`Create key`:`Edit key `+(e?.name||``)} onClose=${t} id="key-form">
     <form class="form" onSubmit=${f}>
       <label for="k-name">Name <input required maxlength="128" ...${d(`name`)} /></label>
