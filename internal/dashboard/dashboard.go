@@ -1,6 +1,6 @@
 // Package dashboard serves the web dashboard at /ui/: the single-page app
-// built from web/ (npm ci && npm run build) and embedded here with
-// go:embed, so the binary needs neither Node nor the network to show it.
+// built from web/ (npm ci && npm run build) and embedded in the binary, so
+// the gateway needs neither Node nor the network to show it.
 // The app's only data source is the admin API, called with the admin token
 // the operator signs in with; this package serves static files and holds
 // no data of its own.
