@@ -3,6 +3,7 @@ package app
 import (
 	"github.com/aigateway/aigateway/internal/config"
 	"github.com/aigateway/aigateway/internal/provider"
+	"github.com/aigateway/aigateway/internal/provider/anthropic"
 	"github.com/aigateway/aigateway/internal/provider/azure"
 	"github.com/aigateway/aigateway/internal/provider/openai"
 )
@@ -11,7 +12,8 @@ import (
 // is one package and one line here.
 func providerFactories() map[string]provider.Factory {
 	return map[string]provider.Factory{
-		config.TypeOpenAI: openai.New,
-		config.TypeAzure:  azure.New,
+		config.TypeOpenAI:    openai.New,
+		config.TypeAzure:     azure.New,
+		config.TypeAnthropic: anthropic.New,
 	}
 }
