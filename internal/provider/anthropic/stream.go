@@ -47,7 +47,9 @@ func (s *Stream) Recv() (*llm.ChatChunk, error) {
 		}
 		ev, err := s.r.Next()
 		if err == io.EOF {
-			s.err = gwerr.FromTransport(s.id, ErrStreamTruncated)
+			s.err = &gwerr.Error{Kind: gwerr.KindProvider, Status: 502, Type: gwerr.TypeAPI,
+				Code: "upstream_stream_truncated", Retryable: true, Cause: ErrStreamTruncated,
+				Message: fmt.Sprintf("provider %s ended the stream before message_stop", s.id)}
 			return nil, s.err
 		}
 		if err != nil {
