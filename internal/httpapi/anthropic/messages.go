@@ -82,12 +82,15 @@ func nativeHeaders(in http.Header) http.Header {
 
 // SetModel returns body with its top-level "model" string replaced, every
 // other byte unchanged. The client wrote "provider/model"; the provider
-// wants its own name.
+// wants its own name. Duplicate "model" members are all replaced, so the
+// provider cannot read a model other than the one the gateway routed
+// (and applied its policies) by.
 func SetModel(body []byte, model string) []byte {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return body
 	}
+	var spans [][2]int
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
@@ -97,18 +100,23 @@ func SetModel(body []byte, model string) []byte {
 		if err := dec.Decode(&v); err != nil {
 			return body
 		}
-		if key, _ := tok.(string); key != "model" {
-			continue
+		if key, _ := tok.(string); key == "model" {
+			end := int(dec.InputOffset())
+			spans = append(spans, [2]int{end - len(v), end})
 		}
-		end := int(dec.InputOffset())
-		start := end - len(v)
-		name, _ := json.Marshal(model)
-		out := make([]byte, 0, len(body)-len(v)+len(name))
-		out = append(out, body[:start]...)
-		out = append(out, name...)
-		return append(out, body[end:]...)
 	}
-	return body
+	if len(spans) == 0 {
+		return body
+	}
+	name, _ := json.Marshal(model)
+	out := make([]byte, 0, len(body)+len(name))
+	prev := 0
+	for _, sp := range spans {
+		out = append(out, body[prev:sp[0]]...)
+		out = append(out, name...)
+		prev = sp[1]
+	}
+	return append(out, body[prev:]...)
 }
 
 // Messages handles POST /v1/messages.

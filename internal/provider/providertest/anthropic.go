@@ -307,11 +307,13 @@ func (f *AnthropicFake) messages(w http.ResponseWriter, r *http.Request, body []
 	}
 	var content []any
 	stop := "end_turn"
-	switch model {
-	case "tools":
+	// the second half of a tool round trip answers with the result
+	toolTurn := strings.HasPrefix(reply, "Tool said: ") && f.opts.Reply == ""
+	switch {
+	case model == "tools" && !toolTurn:
 		content = []any{map[string]any{"type": "text", "text": "Let me check."}, FakeToolUse}
 		stop = "tool_use"
-	case "thinking":
+	case model == "thinking":
 		content = []any{map[string]any{"type": "thinking", "thinking": FakeThinking, "signature": "sig_fake"},
 			map[string]any{"type": "text", "text": reply}}
 	default:

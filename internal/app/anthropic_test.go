@@ -1,0 +1,454 @@
+package app
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/aigateway/aigateway/internal/config"
+	"github.com/aigateway/aigateway/internal/llm"
+	"github.com/aigateway/aigateway/internal/provider/providertest"
+)
+
+// mixedGateway is a gateway in front of a fake OpenAI and a fake Anthropic.
+type mixedGateway struct {
+	openai    *providertest.Fake
+	anthropic *providertest.AnthropicFake
+	antURL    string
+	srv       *httptest.Server
+}
+
+const mixedConfig = `
+providers_from_env: false
+providers:
+  - id: openai
+    base_url: ${FAKE_URL}
+    api_key: sk-fake
+  - id: anthropic
+    base_url: ${ANT_URL}
+    api_key: sk-ant-fake-key
+models:
+  - name: claude-tuned
+    targets:
+      - model: anthropic/claude-sonnet-4-5
+        params: {temperature: 0.2}
+  - name: claude-then-gpt
+    targets:
+      - model: anthropic/error-529
+      - model: openai/gpt-4o-mini
+`
+
+func newMixedGateway(t *testing.T) *mixedGateway {
+	t.Helper()
+	of := providertest.NewFake(providertest.Options{APIKey: "sk-fake"})
+	ou := httptest.NewServer(of)
+	t.Cleanup(ou.Close)
+	af := providertest.NewAnthropicFake(providertest.Options{APIKey: "sk-ant-fake-key"})
+	au := httptest.NewServer(af)
+	t.Cleanup(au.Close)
+	env := map[string]string{"FAKE_URL": ou.URL + "/v1", "ANT_URL": au.URL}
+	cfg, err := config.Parse([]byte(mixedConfig), func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	gw, err := New(cfg, Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(gw.Handler())
+	t.Cleanup(srv.Close)
+	return &mixedGateway{openai: of, anthropic: af, antURL: au.URL, srv: srv}
+}
+
+func (g *mixedGateway) post(t *testing.T, path, body string, headers ...string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest("POST", g.srv.URL+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+// message is the part of an Anthropic message the tests read.
+type message struct {
+	ID         string `json:"id"`
+	Type       string `json:"type"`
+	Role       string `json:"role"`
+	Model      string `json:"model"`
+	StopReason string `json:"stop_reason"`
+	Content    []struct {
+		Type  string          `json:"type"`
+		Text  string          `json:"text"`
+		ID    string          `json:"id"`
+		Name  string          `json:"name"`
+		Input json.RawMessage `json:"input"`
+	} `json:"content"`
+	Usage struct {
+		InputTokens  int `json:"input_tokens"`
+		OutputTokens int `json:"output_tokens"`
+	} `json:"usage"`
+}
+
+// anthropicError is Anthropic's error envelope.
+type anthropicError struct {
+	Type  string `json:"type"`
+	Error struct {
+		Type    string `json:"type"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+type sseEvent struct {
+	name string
+	data string
+}
+
+func sseEvents(t *testing.T, body []byte) []sseEvent {
+	t.Helper()
+	var out []sseEvent
+	var cur sseEvent
+	sc := bufio.NewScanner(bytes.NewReader(body))
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "event: "):
+			cur.name = strings.TrimPrefix(line, "event: ")
+		case strings.HasPrefix(line, "data: "):
+			cur.data = strings.TrimPrefix(line, "data: ")
+		case line == "" && cur.data != "":
+			out = append(out, cur)
+			cur = sseEvent{}
+		}
+	}
+	return out
+}
+
+func names(evs []sseEvent) string {
+	var n []string
+	for _, e := range evs {
+		n = append(n, e.name)
+	}
+	return strings.Join(n, ",")
+}
+
+func TestMessagesServedByOpenAI(t *testing.T) {
+	g := newMixedGateway(t)
+	resp := g.post(t, "/v1/messages", `{"model":"openai/gpt-4o-mini","max_tokens":100,"system":"be nice",
+		"messages":[{"role":"user","content":"ping"}],"stop_sequences":["END"],"temperature":0.3}`)
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d: %s", resp.StatusCode, readBody(t, resp))
+	}
+	var m message
+	if err := json.Unmarshal(readBody(t, resp), &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.Type != "message" || m.Role != "assistant" || m.StopReason != "end_turn" || len(m.Content) != 1 ||
+		m.Content[0].Type != "text" || m.Content[0].Text != "Hello from fake: ping" {
+		t.Errorf("message = %+v", m)
+	}
+	if m.Usage.InputTokens == 0 || m.Usage.OutputTokens == 0 {
+		t.Errorf("usage = %+v", m.Usage)
+	}
+	var sent llm.ChatRequest
+	if err := json.Unmarshal(g.openai.Last().Body, &sent); err != nil {
+		t.Fatal(err)
+	}
+	if sent.Model != "gpt-4o-mini" || len(sent.Messages) != 2 || sent.Messages[0].Role != "system" ||
+		sent.Messages[0].Content.Text() != "be nice" || sent.MaxOutputTokens() != 100 || len(sent.Stop) != 1 || *sent.Temperature != 0.3 {
+		t.Errorf("OpenAI upstream got %s", g.openai.Last().Body)
+	}
+	if resp.Header.Get("x-aig-provider") != "openai" {
+		t.Errorf("x-aig-provider = %q", resp.Header.Get("x-aig-provider"))
+	}
+}
+
+func TestMessagesStreamServedByOpenAI(t *testing.T) {
+	g := newMixedGateway(t)
+	resp := g.post(t, "/v1/messages", `{"model":"openai/gpt-4o-mini","max_tokens":100,"stream":true,
+		"messages":[{"role":"user","content":"one two three"}]}`)
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("status %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	evs := sseEvents(t, readBody(t, resp))
+	want := "message_start,content_block_start,ping," + strings.Repeat("content_block_delta,", 6) + "content_block_stop,message_delta,message_stop"
+	if got := names(evs); got != want {
+		t.Fatalf("events %s\nwant   %s", got, want)
+	}
+	var text strings.Builder
+	for _, e := range evs {
+		var ev struct {
+			Type  string `json:"type"`
+			Delta struct {
+				Text       string `json:"text"`
+				StopReason string `json:"stop_reason"`
+			} `json:"delta"`
+			Usage struct {
+				OutputTokens int `json:"output_tokens"`
+			} `json:"usage"`
+		}
+		if err := json.Unmarshal([]byte(e.data), &ev); err != nil || ev.Type != e.name {
+			t.Fatalf("event %s data %s", e.name, e.data)
+		}
+		text.WriteString(ev.Delta.Text)
+		if e.name == "message_delta" && (ev.Delta.StopReason != "end_turn" || ev.Usage.OutputTokens == 0) {
+			t.Errorf("message_delta = %s", e.data)
+		}
+	}
+	if text.String() != "Hello from fake: one two three" {
+		t.Errorf("text = %q", text.String())
+	}
+	var sent llm.ChatRequest
+	_ = json.Unmarshal(g.openai.Last().Body, &sent)
+	if !sent.WantsUsageInStream() {
+		t.Errorf("upstream was not asked for usage: %s", g.openai.Last().Body)
+	}
+}
+
+func TestMessagesToolRoundTripServedByOpenAI(t *testing.T) {
+	g := newMixedGateway(t)
+	tools := `"tools":[{"name":"get_weather","description":"weather","input_schema":{"type":"object","properties":{"city":{"type":"string"}}}}],"tool_choice":{"type":"auto"}`
+	for _, stream := range []bool{false, true} {
+		resp := g.post(t, "/v1/messages", `{"model":"openai/tools","max_tokens":100,"stream":`+map[bool]string{false: "false", true: "true"}[stream]+`,
+			"messages":[{"role":"user","content":"weather in Paris?"}],`+tools+`}`)
+		body := readBody(t, resp)
+		var id, name, input, stop string
+		if !stream {
+			var m message
+			_ = json.Unmarshal(body, &m)
+			if len(m.Content) != 1 {
+				t.Fatalf("content = %s", body)
+			}
+			id, name, input, stop = m.Content[0].ID, m.Content[0].Name, string(m.Content[0].Input), m.StopReason
+		} else {
+			for _, e := range sseEvents(t, body) {
+				var ev struct {
+					ContentBlock struct {
+						Type, ID, Name string
+					} `json:"content_block"`
+					Delta struct {
+						PartialJSON string `json:"partial_json"`
+						StopReason  string `json:"stop_reason"`
+					} `json:"delta"`
+				}
+				_ = json.Unmarshal([]byte(e.data), &ev)
+				if ev.ContentBlock.Type == "tool_use" {
+					id, name = ev.ContentBlock.ID, ev.ContentBlock.Name
+				}
+				input += ev.Delta.PartialJSON
+				if ev.Delta.StopReason != "" {
+					stop = ev.Delta.StopReason
+				}
+			}
+		}
+		if id != "call_fake_1" || name != "get_weather" || input != `{"city":"Paris"}` || stop != "tool_use" {
+			t.Errorf("stream=%v: tool_use %q %q %q, stop %q", stream, id, name, input, stop)
+		}
+	}
+	// second half: the tool result goes back, the model answers
+	resp := g.post(t, "/v1/messages", `{"model":"openai/tools","max_tokens":100,"messages":[
+		{"role":"user","content":"weather in Paris?"},
+		{"role":"assistant","content":[{"type":"tool_use","id":"call_fake_1","name":"get_weather","input":{"city":"Paris"}}]},
+		{"role":"user","content":[{"type":"tool_result","tool_use_id":"call_fake_1","content":"15 degrees"}]}],`+tools+`}`)
+	var m message
+	_ = json.Unmarshal(readBody(t, resp), &m)
+	if len(m.Content) != 1 || m.Content[0].Text != "Tool said: 15 degrees" || m.StopReason != "end_turn" {
+		t.Errorf("final answer = %+v", m)
+	}
+	var sent llm.ChatRequest
+	_ = json.Unmarshal(g.openai.Last().Body, &sent)
+	if len(sent.Messages) != 3 || sent.Messages[1].ToolCalls[0].ID != "call_fake_1" || sent.Messages[1].ToolCalls[0].Function.Arguments != `{"city":"Paris"}` ||
+		sent.Messages[2].Role != "tool" || sent.Messages[2].ToolCallID != "call_fake_1" {
+		t.Errorf("OpenAI upstream got %s", g.openai.Last().Body)
+	}
+}
+
+func TestMessagesErrorsInAnthropicShape(t *testing.T) {
+	g := newMixedGateway(t)
+	cases := []struct {
+		name, body string
+		status     int
+		typ, inMsg string
+	}{
+		{"no max_tokens", `{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"x"}]}`, 400, "invalid_request_error", "max_tokens"},
+		{"bad json", `{"model":`, 400, "invalid_request_error", "not valid JSON"},
+		{"bad role", `{"model":"openai/x","max_tokens":1,"messages":[{"role":"tool","content":"x"}]}`, 400, "invalid_request_error", "messages.0.role"},
+		{"unknown provider", `{"model":"nosuch/x","max_tokens":1,"messages":[{"role":"user","content":"x"}]}`, 404, "not_found_error", "not enabled"},
+		{"upstream 429", `{"model":"openai/error-429","max_tokens":1,"messages":[{"role":"user","content":"x"}]}`, 429, "rate_limit_error", "fake provider error 429"},
+		{"upstream 503", `{"model":"openai/error-503","max_tokens":1,"messages":[{"role":"user","content":"x"}]}`, 503, "overloaded_error", "fake provider error 503"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			resp := g.post(t, "/v1/messages", c.body)
+			var e anthropicError
+			body := readBody(t, resp)
+			if err := json.Unmarshal(body, &e); err != nil || e.Type != "error" {
+				t.Fatalf("not an Anthropic error: %s", body)
+			}
+			if resp.StatusCode != c.status || e.Error.Type != c.typ || !strings.Contains(e.Error.Message, c.inMsg) {
+				t.Errorf("got %d %s %q", resp.StatusCode, e.Error.Type, e.Error.Message)
+			}
+		})
+	}
+}
+
+func TestMessagesStreamBrokenEndsWithErrorEvent(t *testing.T) {
+	g := newMixedGateway(t)
+	resp := g.post(t, "/v1/messages", `{"model":"openai/break","max_tokens":10,"stream":true,"messages":[{"role":"user","content":"a b c d"}]}`)
+	evs := sseEvents(t, readBody(t, resp))
+	last := evs[len(evs)-1]
+	var e anthropicError
+	if last.name != "error" || json.Unmarshal([]byte(last.data), &e) != nil || e.Type != "error" || e.Error.Message == "" {
+		t.Fatalf("stream does not end with an error event: %s", names(evs))
+	}
+	if strings.Contains(names(evs), "message_stop") {
+		t.Error("a broken stream must not claim message_stop")
+	}
+}
+
+// TestMessagesPassThroughToAnthropic: request and response pass unchanged
+// when the target speaks Anthropic's format, but for the model name and
+// the credential.
+func TestMessagesPassThroughToAnthropic(t *testing.T) {
+	for _, stream := range []string{"false", "true"} {
+		t.Run("stream="+stream, func(t *testing.T) {
+			g := newMixedGateway(t)
+			body := `{ "model" : "anthropic/claude-sonnet-4-5",  "max_tokens": 64, "stream": ` + stream + `,
+  "container": {"skills": []}, "top_k": 3,
+  "system": [{"type": "text", "text": "cached", "cache_control": {"type": "ephemeral"}}],
+  "messages": [{"role": "user", "content": [{"type": "text", "text": "hi \u00e9"}]}] }`
+			resp := g.post(t, "/v1/messages", body, "x-api-key", "client-gateway-key", "Authorization", "Bearer client",
+				"anthropic-version", "2023-06-01", "anthropic-beta", "prompt-caching-2024-07-31", "x-aig-metadata", `{"a":1}`)
+			got := readBody(t, resp)
+			up := g.anthropic.Last()
+			wantBody := strings.Replace(body, `"anthropic/claude-sonnet-4-5"`, `"claude-sonnet-4-5"`, 1)
+			if string(up.Body) != wantBody {
+				t.Errorf("upstream body changed:\n%s\nwant\n%s", up.Body, wantBody)
+			}
+			if up.Header.Get("x-api-key") != "sk-ant-fake-key" || up.Header.Get("Authorization") != "" {
+				t.Errorf("upstream credentials: x-api-key %q, Authorization %q", up.Header.Get("x-api-key"), up.Header.Get("Authorization"))
+			}
+			if up.Header.Get("anthropic-beta") != "prompt-caching-2024-07-31" || up.Header.Get("x-aig-metadata") != "" {
+				t.Errorf("upstream headers %v", up.Header)
+			}
+			// the same request sent straight to the fake answers the same bytes
+			direct, _ := http.NewRequest("POST", g.antURL+"/v1/messages", strings.NewReader(wantBody))
+			direct.Header.Set("x-api-key", "sk-ant-fake-key")
+			direct.Header.Set("anthropic-version", "2023-06-01")
+			dr, err := http.DefaultClient.Do(direct)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := io.ReadAll(dr.Body)
+			dr.Body.Close()
+			if resp.StatusCode != 200 || !bytes.Equal(got, want) {
+				t.Errorf("response changed (status %d):\n%s\nwant\n%s", resp.StatusCode, got, want)
+			}
+			if resp.Header.Get("x-aig-provider") != "anthropic" || resp.Header.Get("x-aig-model") != "claude-sonnet-4-5" {
+				t.Errorf("x-aig-provider %q x-aig-model %q", resp.Header.Get("x-aig-provider"), resp.Header.Get("x-aig-model"))
+			}
+		})
+	}
+}
+
+func TestMessagesPassThroughError(t *testing.T) {
+	g := newMixedGateway(t)
+	resp := g.post(t, "/v1/messages", `{"model":"anthropic/error-529","max_tokens":5,"messages":[{"role":"user","content":"x"}]}`)
+	body := readBody(t, resp)
+	if resp.StatusCode != 529 || string(body) != `{"error":{"message":"fake provider error 529","type":"overloaded_error"},"type":"error"}` ||
+		resp.Header.Get("request-id") != "req_fake" {
+		t.Errorf("status %d body %s", resp.StatusCode, body)
+	}
+}
+
+func TestMessagesAliasWithParamsIsTranslated(t *testing.T) {
+	g := newMixedGateway(t)
+	resp := g.post(t, "/v1/messages", `{"model":"claude-tuned","max_tokens":5,"top_k":3,"messages":[{"role":"user","content":"x"}]}`)
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d %s", resp.StatusCode, readBody(t, resp))
+	}
+	var sent map[string]any
+	_ = json.Unmarshal(g.anthropic.Last().Body, &sent)
+	if sent["temperature"] != 0.2 || sent["model"] != "claude-sonnet-4-5" {
+		t.Errorf("upstream got %s", g.anthropic.Last().Body)
+	}
+	var m message
+	_ = json.Unmarshal(readBody(t, resp), &m)
+	if m.Type != "message" || m.Content[0].Text != "Hello from fake: x" {
+		t.Errorf("message = %+v", m)
+	}
+}
+
+func TestMessagesFallbackFromAnthropicToOpenAI(t *testing.T) {
+	g := newMixedGateway(t)
+	resp := g.post(t, "/v1/messages", `{"model":"claude-then-gpt","max_tokens":5,"messages":[{"role":"user","content":"x"}]}`)
+	body := readBody(t, resp)
+	var m message
+	_ = json.Unmarshal(body, &m)
+	if resp.StatusCode != 200 || resp.Header.Get("x-aig-step") != "1" || resp.Header.Get("x-aig-provider") != "openai" || m.Content[0].Text != "Hello from fake: x" {
+		t.Errorf("status %d step %q provider %q body %s", resp.StatusCode, resp.Header.Get("x-aig-step"), resp.Header.Get("x-aig-provider"), body)
+	}
+	if len(g.anthropic.Requests()) != 1 {
+		t.Errorf("anthropic saw %d requests, want 1", len(g.anthropic.Requests()))
+	}
+}
+
+func TestChatCompletionsServedByAnthropic(t *testing.T) {
+	g := newMixedGateway(t)
+	resp := g.post(t, "/v1/chat/completions", `{"model":"anthropic/claude-sonnet-4-5","messages":[{"role":"system","content":"s"},{"role":"user","content":"ping"}]}`)
+	var out llm.ChatResponse
+	if err := json.Unmarshal(readBody(t, resp), &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.Object != "chat.completion" || out.Choices[0].Message.Content.Text() != "Hello from fake: ping" || out.Usage.TotalTokens == 0 {
+		t.Errorf("response = %+v", out)
+	}
+	var sent map[string]any
+	_ = json.Unmarshal(g.anthropic.Last().Body, &sent)
+	if sent["system"] != "s" || sent["max_tokens"] != float64(4096) {
+		t.Errorf("anthropic upstream got %s", g.anthropic.Last().Body)
+	}
+
+	resp = g.post(t, "/v1/chat/completions", `{"model":"anthropic/tools","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"w"}]}`)
+	data := sseData(t, readBody(t, resp))
+	if data[len(data)-1] != "[DONE]" {
+		t.Fatalf("no [DONE]: %v", data)
+	}
+	var acc llm.Accumulator
+	for _, d := range data[:len(data)-1] {
+		var ch llm.ChatChunk
+		if err := json.Unmarshal([]byte(d), &ch); err != nil {
+			t.Fatal(err)
+		}
+		acc.Add(&ch)
+	}
+	r := acc.Response()
+	tc := r.Choices[0].Message.ToolCalls
+	if len(tc) != 1 || tc[0].ID != "toolu_fake_1" || tc[0].Function.Arguments != `{"city":"Paris"}` || r.Choices[0].FinishReason != "tool_calls" || r.Usage == nil {
+		t.Errorf("streamed response = %+v", r)
+	}
+
+	resp = g.post(t, "/v1/chat/completions", `{"model":"anthropic/error-529","messages":[{"role":"user","content":"x"}]}`)
+	e := decodeError(t, resp)
+	if resp.StatusCode != 529 || e.Error.Code == nil || *e.Error.Code != "overloaded_error" {
+		t.Errorf("status %d error %+v", resp.StatusCode, e)
+	}
+
+	resp = g.post(t, "/v1/chat/completions", `{"model":"anthropic/stream-error","stream":true,"messages":[{"role":"user","content":"a b"}]}`)
+	data = sseData(t, readBody(t, resp))
+	var last apiError
+	if err := json.Unmarshal([]byte(data[len(data)-1]), &last); err != nil || last.Error.Message != "Overloaded" {
+		t.Errorf("stream does not end with the provider's error: %v", data)
+	}
+}
