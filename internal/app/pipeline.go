@@ -17,6 +17,21 @@ import (
 // Once per upstream attempt (inside the router, outermost first):
 //
 //	invoke   – call the provider; record usage and first byte
+//
+// Where the stages still to come belong, and why (outermost first):
+//
+//	requestlog – right after recover: it must see every outcome, also
+//	             refusals by auth and limits, and write after the stream ends
+//	metrics, trace
+//	ipfilter, auth – before decode: no body is read for a refused caller
+//	decode
+//	guardrails – mask/check the prompt before anything keys on it; restore
+//	             and filter the answer on the way out (also cache hits)
+//	ratelimit, budget – outside the cache, so a hit still counts as a
+//	             request but charges no spend
+//	cache      – outside usage: a hit makes no upstream call and costs 0
+//	usage      – tokens (estimated where missing) and cost of a miss
+//	router     – per attempt: breaker, then invoke
 func (rt *Runtime) buildPipeline() pipeline.Handler {
 	cfg := rt.cfg
 	attempt := pipeline.ChainAttempt(

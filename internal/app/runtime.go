@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/aigateway/aigateway/internal/config"
 	"github.com/aigateway/aigateway/internal/httpapi"
+	"github.com/aigateway/aigateway/internal/httpapi/admin"
 	"github.com/aigateway/aigateway/internal/httpapi/httpx"
 	"github.com/aigateway/aigateway/internal/pipeline"
 	"github.com/aigateway/aigateway/internal/provider"
@@ -32,6 +34,7 @@ type Deps struct {
 // once built; requests hold on to the one they started with.
 type Runtime struct {
 	cfg          *config.Config
+	stores       *Stores
 	log          *slog.Logger
 	registry     *provider.Registry
 	aliases      map[string]routing.Alias
@@ -42,8 +45,8 @@ type Runtime struct {
 
 // Build constructs a runtime; it fails without side effects, so a bad
 // reload leaves the running runtime untouched.
-func Build(cfg *config.Config, d Deps) (*Runtime, error) {
-	rt := &Runtime{cfg: cfg, log: d.Log}
+func Build(cfg *config.Config, d Deps, stores *Stores) (*Runtime, error) {
+	rt := &Runtime{cfg: cfg, log: d.Log, stores: stores}
 	factories := providerFactories()
 	var specs []provider.Spec
 	rt.staticModels = map[string][]string{}
@@ -95,9 +98,8 @@ func (rt *Runtime) retryPolicy() routing.RetryPolicy {
 // Pipeline implements httpx.Backend.
 func (rt *Runtime) Pipeline() pipeline.Handler { return rt.handler }
 
-// Ready implements httpx.Backend: the embedded runtime has no remote stores
-// yet, so it is ready once built.
-func (rt *Runtime) Ready(ctx context.Context) error { return ctx.Err() }
+// Ready implements httpx.Backend: every store must answer.
+func (rt *Runtime) Ready(ctx context.Context) error { return rt.stores.Ping(ctx) }
 
 // Config returns the snapshot's configuration (read-only).
 func (rt *Runtime) Config() *config.Config { return rt.cfg }
@@ -112,6 +114,7 @@ func (rt *Runtime) Close() error { return nil }
 // reload.
 type Gateway struct {
 	deps    Deps
+	stores  *Stores
 	current atomic.Pointer[Runtime]
 	handler http.Handler
 }
@@ -121,15 +124,25 @@ func New(cfg *config.Config, d Deps) (*Gateway, error) {
 	if d.HTTPClient == nil {
 		d.HTTPClient = NewUpstreamClient()
 	}
-	rt, err := Build(cfg, d)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	stores, err := OpenStores(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	g := &Gateway{deps: d}
+	rt, err := Build(cfg, d, stores)
+	if err != nil {
+		stores.Close()
+		return nil, err
+	}
+	g := &Gateway{deps: d, stores: stores}
 	g.current.Store(rt)
 	g.handler = httpapi.New(httpapi.Options{
 		Source: func() httpx.Backend { return g.current.Load() },
 		Log:    d.Log,
+		Extra: func(mux *http.ServeMux) {
+			admin.Register(mux, admin.Options{Source: func() admin.Backend { return g.current.Load() }, Log: d.Log})
+		},
 	})
 	return g, nil
 }
@@ -143,7 +156,7 @@ func (g *Gateway) Runtime() *Runtime { return g.current.Load() }
 // Reload builds a runtime from cfg and swaps it in. The old runtime is
 // closed after grace, when requests that started on it have finished.
 func (g *Gateway) Reload(cfg *config.Config, grace time.Duration) error {
-	rt, err := Build(cfg, g.deps)
+	rt, err := Build(cfg, g.deps, g.stores)
 	if err != nil {
 		return err
 	}
@@ -156,8 +169,10 @@ func (g *Gateway) Reload(cfg *config.Config, grace time.Duration) error {
 	return nil
 }
 
-// Close closes the current runtime.
-func (g *Gateway) Close() error { return g.current.Load().Close() }
+// Close closes the current runtime and the stores.
+func (g *Gateway) Close() error {
+	return errors.Join(g.current.Load().Close(), g.stores.Close())
+}
 
 // NewUpstreamClient returns the HTTP client for provider calls, tuned for a
 // proxy: many idle connections per host (Go's default of 2 would open a new

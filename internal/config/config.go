@@ -39,6 +39,9 @@ type Config struct {
 	// fallback targets.
 	Models []Alias `yaml:"models"`
 	Retry  Retry   `yaml:"retry"`
+
+	Storage Storage `yaml:"storage"`
+	Redis   Redis   `yaml:"redis"`
 }
 
 // Server tunes the HTTP listener and request handling.

@@ -138,6 +138,7 @@ func (c *Config) Defaults(getenv func(string) string) {
 	for i := range c.Providers {
 		c.Providers[i].defaults(getenv)
 	}
+	c.Storage.defaults()
 }
 
 func setDuration(d *Duration, def string) {

@@ -42,6 +42,9 @@ func (c *Config) Validate() Errors {
 		add("retry.backoff", "must be constant, linear or exponential")
 	}
 
+	errs = append(errs, c.Storage.validate()...)
+	errs = append(errs, c.Redis.validate()...)
+
 	ids := map[string]bool{}
 	for i := range c.Providers {
 		p := &c.Providers[i]

@@ -126,11 +126,8 @@ type Messages struct {
 }
 
 func (h *Messages) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	c := httpx.NewCall(r, MessagesIngress{}, pipeline.KindChat)
-	res, err := h.Source().Pipeline().Serve(r.Context(), c)
-	if err != nil {
-		httpx.LogFailure(h.Log, c, err)
-		httpx.WriteError(w, c, err, httpx.FormatAnthropic)
+	c, res, ok := httpx.Serve(w, r, h.Source, h.Log, MessagesIngress{}, pipeline.KindChat, httpx.FormatAnthropic)
+	if !ok {
 		return
 	}
 	switch {
