@@ -320,3 +320,14 @@ func TestNewRejectsRelativeBaseURL(t *testing.T) {
 		t.Error("relative base URL accepted")
 	}
 }
+
+func TestProxyErrorPagesAreNotPassedOn(t *testing.T) {
+	e := UpstreamError(502, []byte("<html><body>502 Bad Gateway</body></html>"), "anthropic")
+	if e.Status != 502 || strings.Contains(e.Message, "<") || e.Message != "provider anthropic returned status 502" {
+		t.Errorf("got %d %q", e.Status, e.Message)
+	}
+	e = UpstreamError(503, []byte("upstream connect error"), "anthropic")
+	if e.Message != "upstream connect error" || !e.Retryable {
+		t.Errorf("got %q retryable=%v", e.Message, e.Retryable)
+	}
+}

@@ -68,6 +68,8 @@ var ErrStreamTruncated = errors.New("stream ended before message_stop")
 type StreamDecoder struct {
 	// Created stamps the chunks (Anthropic's events carry no time).
 	Created int64
+	// Provider names the provider in errors (default "anthropic").
+	Provider string
 
 	id, model string
 	usage     Usage
@@ -155,7 +157,11 @@ func (d *StreamDecoder) Event(name string, data []byte) ([]*llm.ChatChunk, error
 		if ev.Error == nil {
 			return nil, gwerr.Upstream(502, "", "", "provider sent an error event without details")
 		}
-		return nil, UpstreamError(0, data, "anthropic")
+		p := d.Provider
+		if p == "" {
+			p = "anthropic"
+		}
+		return nil, UpstreamError(0, data, p)
 	}
 	// ping, and event types added after this was written
 	return nil, nil

@@ -62,6 +62,9 @@ func ParseError(body []byte) (typ, msg string) {
 	}
 	if json.Unmarshal(body, &env) != nil {
 		s := strings.TrimSpace(string(body))
+		if strings.HasPrefix(s, "<") {
+			return "", "" // an HTML error page from a proxy is no message for a client
+		}
 		if len(s) > 500 {
 			s = s[:500]
 		}

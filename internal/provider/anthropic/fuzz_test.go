@@ -149,6 +149,7 @@ func FuzzParseError(f *testing.F) {
 	f.Add([]byte(`{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`))
 	f.Add([]byte(`{"error":"plain"}`))
 	f.Add([]byte(`<html>502 Bad Gateway</html>`))
+	f.Add([]byte(`upstream connect error`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		e := UpstreamError(0, b, "anthropic")
 		if e.Status < 400 || e.Status > 599 || e.Message == "" {

@@ -26,7 +26,7 @@ type Stream struct {
 // NewStream returns a Stream over body. id names the provider in errors;
 // key is redacted from error messages.
 func NewStream(body io.ReadCloser, id, key string, created int64) *Stream {
-	return &Stream{id: id, key: key, body: body, r: sse.NewReader(body), dec: StreamDecoder{Created: created}}
+	return &Stream{id: id, key: key, body: body, r: sse.NewReader(body), dec: StreamDecoder{Created: created, Provider: id}}
 }
 
 // Recv returns the next chunk; io.EOF after message_stop. A stream that
