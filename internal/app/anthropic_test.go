@@ -19,7 +19,7 @@ import (
 // mixedGateway is a gateway in front of a fake OpenAI and a fake Anthropic.
 type mixedGateway struct {
 	openai    *providertest.Fake
-	anthropic *providertest.AnthropicFake
+	anthropic *providertest.Anthropic
 	antURL    string
 	srv       *httptest.Server
 }
@@ -49,7 +49,7 @@ func newMixedGateway(t *testing.T) *mixedGateway {
 	of := providertest.NewFake(providertest.Options{APIKey: "sk-fake"})
 	ou := httptest.NewServer(of)
 	t.Cleanup(ou.Close)
-	af := providertest.NewAnthropicFake(providertest.Options{APIKey: "sk-ant-fake-key"})
+	af := providertest.NewAnthropic(providertest.Options{APIKey: "sk-ant-fake-key"})
 	au := httptest.NewServer(af)
 	t.Cleanup(au.Close)
 	env := map[string]string{"FAKE_URL": ou.URL + "/v1", "ANT_URL": au.URL}
@@ -263,7 +263,7 @@ func TestMessagesToolRoundTripServedByOpenAI(t *testing.T) {
 		{"role":"user","content":[{"type":"tool_result","tool_use_id":"call_fake_1","content":"15 degrees"}]}],`+tools+`}`)
 	var m message
 	_ = json.Unmarshal(readBody(t, resp), &m)
-	if len(m.Content) != 1 || m.Content[0].Text != "Tool said: 15 degrees" || m.StopReason != "end_turn" {
+	if len(m.Content) != 1 || m.Content[0].Text != providertest.FakeWeather("15 degrees") || m.StopReason != "end_turn" {
 		t.Errorf("final answer = %+v", m)
 	}
 	var sent llm.ChatRequest
@@ -450,5 +450,97 @@ func TestChatCompletionsServedByAnthropic(t *testing.T) {
 	var last apiError
 	if err := json.Unmarshal([]byte(data[len(data)-1]), &last); err != nil || last.Error.Message != "Overloaded" {
 		t.Errorf("stream does not end with the provider's error: %v", data)
+	}
+}
+
+// TestChatFeaturesReachAnthropic: vision, JSON mode (schema and object),
+// tool choice and sampling parameters of an OpenAI request arrive at
+// Anthropic in its own terms.
+func TestChatFeaturesReachAnthropic(t *testing.T) {
+	g := newMixedGateway(t)
+	resp := g.post(t, "/v1/chat/completions", `{"model":"anthropic/claude-sonnet-4-5","max_tokens":50,"temperature":0.1,"stop":"END",
+		"messages":[{"role":"user","content":[{"type":"text","text":"what is this?"},
+			{"type":"image_url","image_url":{"url":"https://example.com/cat.jpg"}},
+			{"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgo="}}]}],
+		"response_format":{"type":"json_schema","json_schema":{"name":"animal","schema":{"type":"object","properties":{"kind":{"type":"string"}}}}},
+		"tools":[{"type":"function","function":{"name":"lookup","parameters":{"type":"object"}}}],"tool_choice":{"type":"function","function":{"name":"lookup"}}}`)
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d %s", resp.StatusCode, readBody(t, resp))
+	}
+	var sent struct {
+		MaxTokens     int      `json:"max_tokens"`
+		Temperature   float64  `json:"temperature"`
+		StopSequences []string `json:"stop_sequences"`
+		Messages      []struct {
+			Content []struct {
+				Type   string `json:"type"`
+				Source struct {
+					Type, URL, MediaType, Data string
+				} `json:"source"`
+			} `json:"content"`
+		} `json:"messages"`
+		OutputConfig struct {
+			Format struct {
+				Type   string          `json:"type"`
+				Schema json.RawMessage `json:"schema"`
+			} `json:"format"`
+		} `json:"output_config"`
+		ToolChoice struct{ Type, Name string } `json:"tool_choice"`
+	}
+	if err := json.Unmarshal(g.anthropic.Last().Body, &sent); err != nil {
+		t.Fatal(err)
+	}
+	c := sent.Messages[0].Content
+	if len(c) != 3 || c[1].Type != "image" || c[1].Source.Type != "url" || c[1].Source.URL != "https://example.com/cat.jpg" ||
+		c[2].Source.Type != "base64" || c[2].Source.Data != "iVBORw0KGgo=" {
+		t.Errorf("images reached Anthropic as %s", g.anthropic.Last().Body)
+	}
+	if sent.OutputConfig.Format.Type != "json_schema" || !strings.Contains(string(sent.OutputConfig.Format.Schema), `"kind"`) {
+		t.Errorf("json_schema reached Anthropic as %s", g.anthropic.Last().Body)
+	}
+	if sent.ToolChoice.Type != "tool" || sent.ToolChoice.Name != "lookup" || sent.MaxTokens != 50 || sent.Temperature != 0.1 || len(sent.StopSequences) != 1 {
+		t.Errorf("parameters reached Anthropic as %s", g.anthropic.Last().Body)
+	}
+
+	resp = g.post(t, "/v1/chat/completions", `{"model":"anthropic/claude-sonnet-4-5","response_format":{"type":"json_object"},
+		"messages":[{"role":"user","content":"a cat"}]}`)
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	var sys struct {
+		System string `json:"system"`
+	}
+	_ = json.Unmarshal(g.anthropic.Last().Body, &sys)
+	if !strings.Contains(sys.System, "JSON object") {
+		t.Errorf("json_object mode did not reach Anthropic as an instruction: %s", g.anthropic.Last().Body)
+	}
+}
+
+// TestMessagesFeaturesReachOpenAI: images, structured output and
+// tool_choice of a /v1/messages request arrive at an OpenAI-format
+// provider in its terms.
+func TestMessagesFeaturesReachOpenAI(t *testing.T) {
+	g := newMixedGateway(t)
+	resp := g.post(t, "/v1/messages", `{"model":"openai/gpt-4o","max_tokens":50,
+		"messages":[{"role":"user","content":[
+			{"type":"image","source":{"type":"base64","media_type":"image/png","data":"iVBORw0KGgo="}},
+			{"type":"image","source":{"type":"url","url":"https://example.com/cat.jpg"}},
+			{"type":"text","text":"what is this?"}]}],
+		"output_config":{"format":{"type":"json_schema","schema":{"type":"object","properties":{"kind":{"type":"string"}}}}},
+		"tools":[{"name":"lookup","input_schema":{"type":"object"}}],"tool_choice":{"type":"any"}}`)
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d %s", resp.StatusCode, readBody(t, resp))
+	}
+	var sent llm.ChatRequest
+	if err := json.Unmarshal(g.openai.Last().Body, &sent); err != nil {
+		t.Fatal(err)
+	}
+	parts := sent.Messages[0].Content.Parts()
+	if len(parts) != 3 || parts[0].ImageURL == nil || parts[0].ImageURL.URL != "data:image/png;base64,iVBORw0KGgo=" ||
+		parts[1].ImageURL == nil || parts[1].ImageURL.URL != "https://example.com/cat.jpg" || parts[2].Text != "what is this?" {
+		t.Errorf("images reached OpenAI as %s", g.openai.Last().Body)
+	}
+	if sent.ResponseFormat == nil || sent.ResponseFormat.Type != "json_schema" || sent.ToolChoice == nil || sent.ToolChoice.Mode != "required" {
+		t.Errorf("structured output / tool_choice reached OpenAI as %s", g.openai.Last().Body)
 	}
 }

@@ -5,7 +5,10 @@ import (
 	"github.com/aigateway/aigateway/internal/provider"
 	"github.com/aigateway/aigateway/internal/provider/anthropic"
 	"github.com/aigateway/aigateway/internal/provider/azure"
+	"github.com/aigateway/aigateway/internal/provider/bedrock"
+	"github.com/aigateway/aigateway/internal/provider/gemini"
 	"github.com/aigateway/aigateway/internal/provider/openai"
+	"github.com/aigateway/aigateway/internal/provider/workersai"
 )
 
 // providerFactories maps each wire format to its adapter. A new wire format
@@ -15,5 +18,8 @@ func providerFactories() map[string]provider.Factory {
 		config.TypeOpenAI:    openai.New,
 		config.TypeAzure:     azure.New,
 		config.TypeAnthropic: anthropic.New,
+		config.TypeGemini:    gemini.New,
+		config.TypeWorkersAI: workersai.New,
+		config.TypeBedrock:   bedrock.New,
 	}
 }

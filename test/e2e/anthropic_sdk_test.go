@@ -23,14 +23,14 @@ import (
 // startWithFakeAnthropic runs the binary in zero-config mode with both
 // providers' env pointing at fakes: ANTHROPIC_* at an Anthropic fake,
 // OPENAI_* at an OpenAI fake.
-func startWithFakeAnthropic(t *testing.T) (*Gateway, *providertest.AnthropicFake, *providertest.Fake) {
+func startWithFakeAnthropic(t *testing.T) (*Gateway, *providertest.Anthropic, *providertest.Fake) {
 	g, af, of, _ := startWithFakeAnthropicURL(t)
 	return g, af, of
 }
 
-func startWithFakeAnthropicURL(t *testing.T) (*Gateway, *providertest.AnthropicFake, *providertest.Fake, string) {
+func startWithFakeAnthropicURL(t *testing.T) (*Gateway, *providertest.Anthropic, *providertest.Fake, string) {
 	t.Helper()
-	af := providertest.NewAnthropicFake(providertest.Options{APIKey: "sk-ant-upstream"})
+	af := providertest.NewAnthropic(providertest.Options{APIKey: "sk-ant-upstream"})
 	au := httptest.NewServer(af)
 	t.Cleanup(au.Close)
 	of := providertest.NewFake(providertest.Options{APIKey: "sk-upstream"})
@@ -80,7 +80,7 @@ func anthropicClient(g *Gateway, mw ...aoption.Middleware) anthropic.Client {
 	)
 }
 
-var weatherTool = anthropic.ToolUnionParam{OfTool: &anthropic.ToolParam{
+var anthropicWeatherTool = anthropic.ToolUnionParam{OfTool: &anthropic.ToolParam{
 	Name:        "get_weather",
 	Description: anthropic.String("Get the current weather in a city"),
 	InputSchema: anthropic.ToolInputSchemaParam{
@@ -150,7 +150,7 @@ func TestAnthropicSDKOverOpenAI(t *testing.T) {
 			params := anthropic.MessageNewParams{
 				Model:     "openai/tools",
 				MaxTokens: 200,
-				Tools:     []anthropic.ToolUnionParam{weatherTool},
+				Tools:     []anthropic.ToolUnionParam{anthropicWeatherTool},
 				Messages:  []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("weather in Paris?"))},
 			}
 			call, _ := messagesCall(t, ctx, client, stream, params)
@@ -164,7 +164,7 @@ func TestAnthropicSDKOverOpenAI(t *testing.T) {
 			params.Messages = append(params.Messages, call.ToParam(),
 				anthropic.NewUserMessage(anthropic.NewToolResultBlock(tu.ID, "15 degrees, cloudy", false)))
 			final, _ := messagesCall(t, ctx, client, stream, params)
-			if len(final.Content) != 1 || final.Content[0].Text != "Tool said: 15 degrees, cloudy" || final.StopReason != anthropic.StopReasonEndTurn {
+			if len(final.Content) != 1 || final.Content[0].Text != providertest.FakeWeather("15 degrees, cloudy") || final.StopReason != anthropic.StopReasonEndTurn {
 				t.Errorf("final answer = %s", final.RawJSON())
 			}
 			var sent struct {
@@ -334,7 +334,7 @@ func TestOpenAISDKOverAnthropic(t *testing.T) {
 			}
 			params.Messages = append(params.Messages, call.ToParam(), openai.ToolMessage("15 degrees, cloudy", tc.ID))
 			final, finish, _ := openAIChat(t, ctx, client, stream, params)
-			if final.Content != "Tool said: 15 degrees, cloudy" || finish != "stop" {
+			if final.Content != providertest.FakeWeather("15 degrees, cloudy") || finish != "stop" {
 				t.Errorf("final answer %q finish %q", final.Content, finish)
 			}
 			type turn struct {
@@ -365,5 +365,63 @@ func TestOpenAISDKOverAnthropic(t *testing.T) {
 	var apiErr *openai.Error
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 529 || apiErr.Code != "overloaded_error" {
 		t.Errorf("error = %v", err)
+	}
+}
+
+// TestAnthropicThroughOpenAISDK runs the suite every native provider fake
+// passes with the official OpenAI SDK: chat, stream, tool round trips,
+// provider errors and a stream cut mid-way.
+func TestAnthropicThroughOpenAISDK(t *testing.T) {
+	g, af, _ := startWithFakeAnthropic(t)
+	nativeSuite{prefix: "anthropic", chat: "claude-sonnet-4-5", tools: "tools", rateLimited: "error-429", broken: "break"}.run(t, g)
+	t.Run("models", func(t *testing.T) {
+		client := newSDK(g)
+		page, err := client.Models.List(ctx30(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, m := range page.Data {
+			ids = append(ids, m.ID)
+		}
+		if !strings.Contains(strings.Join(ids, ","), "anthropic/claude-sonnet-4-5") {
+			t.Errorf("models = %v", ids)
+		}
+	})
+	for _, r := range af.Requests() {
+		if r.Header.Get("x-api-key") != "sk-ant-upstream" {
+			t.Errorf("%s reached the fake with x-api-key %q", r.Path, r.Header.Get("x-api-key"))
+		}
+	}
+}
+
+// TestAnthropicNativePassthrough: /anthropic/{rest} forwards Anthropic's
+// own API unchanged, adding the gateway's key and a default
+// anthropic-version when the caller sends neither.
+func TestAnthropicNativePassthrough(t *testing.T) {
+	g, af, _ := startWithFakeAnthropic(t)
+	for _, tc := range []struct{ name, path, body, wantCT, wantIn string }{
+		{"messages", "/anthropic/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":10,"messages":[{"role":"user","content":"native"}]}`,
+			"application/json", `"text":"Hello from fake: native"`},
+		{"stream", "/anthropic/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":10,"stream":true,"messages":[{"role":"user","content":"native stream"}]}`,
+			"text/event-stream", "event: message_stop"},
+		{"count tokens", "/anthropic/v1/messages/count_tokens", `{"model":"claude-sonnet-4-5","messages":[{"role":"user","content":"count me"}]}`,
+			"application/json", `"input_tokens"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, err := http.Post(g.URL+tc.path, "application/json", strings.NewReader(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			raw, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), tc.wantCT) || !strings.Contains(string(raw), tc.wantIn) {
+				t.Fatalf("status %d, %s: %s\n%s", resp.StatusCode, resp.Header.Get("Content-Type"), raw, g.Logs())
+			}
+			up := af.Last()
+			if string(up.Body) != tc.body || up.Header.Get("x-api-key") != "sk-ant-upstream" || up.Header.Get("anthropic-version") != "2023-06-01" {
+				t.Errorf("upstream got %s with key %q version %q", up.Body, up.Header.Get("x-api-key"), up.Header.Get("anthropic-version"))
+			}
+		})
 	}
 }

@@ -14,10 +14,8 @@ import (
 	"github.com/aigateway/aigateway/internal/gwerr"
 	"github.com/aigateway/aigateway/internal/llm"
 	"github.com/aigateway/aigateway/internal/provider"
+	"github.com/aigateway/aigateway/internal/provider/upstream"
 )
-
-// maxResponseBytes bounds a non-streamed answer held in memory.
-const maxResponseBytes = 64 << 20
 
 // Adapter is a provider speaking Anthropic's Messages API: chat (streamed
 // and not), model listing and native passthrough with usage.
@@ -91,22 +89,13 @@ func (a *Adapter) post(ctx context.Context, req *Request) (*http.Response, error
 		hr.Header.Set("Accept", "application/json")
 	}
 	a.setHeaders(hr.Header)
-	resp, err := a.http.Do(hr)
-	if err != nil {
-		return nil, gwerr.FromTransport(a.id, err)
-	}
-	if resp.StatusCode >= 300 {
-		defer resp.Body.Close()
-		return nil, a.upstreamError(resp)
-	}
-	return resp, nil
+	return upstream.Do(a.http, hr, a.id, a.parseError)
 }
 
-func (a *Adapter) upstreamError(resp *http.Response) *gwerr.Error {
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	e := UpstreamError(resp.StatusCode, body, a.id)
+// parseError is the upstream.ErrorParser of Anthropic's error bodies.
+func (a *Adapter) parseError(status int, _ http.Header, body []byte) *gwerr.Error {
+	e := UpstreamError(status, body, a.id)
 	e.Message = provider.RedactSecret(e.Message, a.key)
-	e.RetryAfter = provider.RetryAfter(resp.Header)
 	return e
 }
 
@@ -129,17 +118,16 @@ func (a *Adapter) Chat(ctx context.Context, req *llm.ChatRequest) (*llm.ChatResp
 }
 
 func (a *Adapter) readResponse(resp *http.Response) (*Response, error) {
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	body, err := upstream.ReadBody(resp, a.id)
 	if err != nil {
-		return nil, gwerr.FromTransport(a.id, err)
+		return nil, err
 	}
 	var out Response
 	if err := json.Unmarshal(body, &out); err != nil {
-		return nil, invalidResponse(a.id, err)
+		return nil, upstream.InvalidResponse(a.id, err)
 	}
 	if out.Type != "" && out.Type != "message" {
-		return nil, invalidResponse(a.id, fmt.Errorf("response type %q, want message", out.Type))
+		return nil, upstream.InvalidResponse(a.id, fmt.Errorf("response type %q, want message", out.Type))
 	}
 	return &out, nil
 }
@@ -176,22 +164,19 @@ func (a *Adapter) ListModels(ctx context.Context) ([]llm.Model, error) {
 	}
 	req.Header.Set("Accept", "application/json")
 	a.setHeaders(req.Header)
-	resp, err := a.http.Do(req)
+	resp, err := upstream.Do(a.http, req, a.id, a.parseError)
 	if err != nil {
-		return nil, gwerr.FromTransport(a.id, err)
+		return nil, err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode >= 300 {
-		return nil, a.upstreamError(resp)
-	}
 	var list struct {
 		Data []struct {
 			ID        string `json:"id"`
 			CreatedAt string `json:"created_at"`
 		} `json:"data"`
 	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, maxResponseBytes)).Decode(&list); err != nil {
-		return nil, invalidResponse(a.id, err)
+	if err := json.NewDecoder(io.LimitReader(resp.Body, upstream.MaxResponseBytes)).Decode(&list); err != nil {
+		return nil, upstream.InvalidResponse(a.id, err)
 	}
 	out := make([]llm.Model, 0, len(list.Data))
 	for _, m := range list.Data {

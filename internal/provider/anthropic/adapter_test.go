@@ -19,9 +19,9 @@ import (
 
 const testKey = "sk-ant-test-key-0123456789"
 
-func newTestAdapter(t *testing.T, spec provider.Spec) (*Adapter, *providertest.AnthropicFake) {
+func newTestAdapter(t *testing.T, spec provider.Spec) (*Adapter, *providertest.Anthropic) {
 	t.Helper()
-	fake := providertest.NewAnthropicFake(providertest.Options{APIKey: testKey})
+	fake := providertest.NewAnthropic(providertest.Options{APIKey: testKey})
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
 	spec.ID, spec.APIKey = "anthropic", testKey

@@ -57,9 +57,6 @@ func (d *deltaUsage) applyTo(u *Usage) {
 	}
 }
 
-// ErrStreamTruncated is returned when a stream ends before message_stop.
-var ErrStreamTruncated = errors.New("stream ended before message_stop")
-
 // StreamDecoder turns the events of a Messages stream into chat chunks: a
 // role chunk at message_start, text, reasoning and tool-call deltas (the
 // first of each call with index, id and name, then argument fragments), a

@@ -3,87 +3,40 @@ package providertest
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
-	"time"
 )
 
-// AnthropicFake is an Anthropic Messages API upstream: POST /v1/messages
-// (JSON and the SSE event sequence), POST /v1/messages/count_tokens and
-// GET /v1/models, with Anthropic's error shape. It checks what the real
-// API checks and translation bugs would break: x-api-key, the
+// Anthropic is a fake Anthropic Messages API: POST /v1/messages (JSON and
+// the SSE event sequence), POST /v1/messages/count_tokens and GET
+// /v1/models, with Anthropic's error shape. It checks what the real API
+// checks and translation bugs would break: x-api-key, the
 // anthropic-version header, max_tokens, roles, non-empty text blocks, and
 // that every tool_use is answered by a tool_result in the next user turn.
 //
-// It answers "Hello from fake: " and the last user text, or, when the last
-// user turn holds tool results, "Tool said: " and their text. The model
-// name selects other behaviour:
+// It answers "Hello from fake: " and the last user text. Besides the
+// shared faults (error-NNN, hang, slow-N; 529 is overloaded_error) the
+// model names mean:
 //
-//	error-429, error-529 …   an Anthropic error with that status
-//	hang                     never answers (until the request is cancelled)
-//	slow-250                 waits 250 ms before answering
-//	break                    a stream cut after the first text delta
-//	stream-error             a stream that ends with an overloaded error event
-//	tools                    a tool_use of get_weather {"city":"Paris"}
-//	thinking                 a thinking block before the text
-//	cache                    usage with prompt-cache reads and writes
-//	max                      stops with stop_reason max_tokens
-type AnthropicFake struct {
+//	break          a stream cut after the first text delta
+//	stream-error   a stream that ends with an overloaded error event
+//	tools          "Let me check." and a tool_use of get_weather
+//	               {"city":"Paris"}; once the last user turn holds tool
+//	               results, answers FakeWeather(their text)
+//	thinking       a signed thinking block before the text
+//	cache          usage with prompt-cache reads and writes
+//	max            stops with stop_reason max_tokens
+type Anthropic struct {
+	recorder
 	opts Options
-
-	mu       sync.Mutex
-	requests []Recorded
-	queue    []Behaviour
-
-	// Cancelled counts requests whose client went away before the answer
-	// was complete.
-	Cancelled atomic.Int64
-	// Served counts requests answered.
-	Served atomic.Int64
 }
 
-// NewAnthropicFake returns a fake with the given options; Options.APIKey,
-// when set, is required as x-api-key.
-func NewAnthropicFake(o Options) *AnthropicFake { return &AnthropicFake{opts: o} }
+// NewAnthropic returns a fake Anthropic API; Options.APIKey, when set, is
+// required as x-api-key.
+func NewAnthropic(o Options) *Anthropic { return &Anthropic{opts: o} }
 
-// Enqueue makes the next requests (one per behaviour) answer differently.
-func (f *AnthropicFake) Enqueue(b ...Behaviour) {
-	f.mu.Lock()
-	f.queue = append(f.queue, b...)
-	f.mu.Unlock()
-}
-
-// Requests returns what the fake received so far.
-func (f *AnthropicFake) Requests() []Recorded {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]Recorded(nil), f.requests...)
-}
-
-// Last returns the last request received.
-func (f *AnthropicFake) Last() Recorded {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if len(f.requests) == 0 {
-		return Recorded{}
-	}
-	return f.requests[len(f.requests)-1]
-}
-
-// ServeHTTP implements http.Handler.
-func (f *AnthropicFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	f.mu.Lock()
-	f.requests = append(f.requests, Recorded{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body})
-	var b Behaviour
-	if len(f.queue) > 0 {
-		b, f.queue = f.queue[0], f.queue[1:]
-	}
-	f.mu.Unlock()
+func (f *Anthropic) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, b := f.record(r)
 	if f.opts.APIKey != "" && r.Header.Get("x-api-key") != f.opts.APIKey {
 		WriteAnthropicError(w, http.StatusUnauthorized, "authentication_error", "invalid x-api-key")
 		return
@@ -219,9 +172,9 @@ func (req *fakeMessagesRequest) validate() string {
 	return ""
 }
 
-// answer is what the fake says: the last user text, or the tool results
-// of the last user turn.
-func (req *fakeMessagesRequest) answer() string {
+// answer is what the fake says: the last user text, or FakeWeather of the
+// tool results of the last user turn (toolTurn is then true).
+func (req *fakeMessagesRequest) answer() (reply string, toolTurn bool) {
 	for i := len(req.Messages) - 1; i >= 0; i-- {
 		m := req.Messages[i]
 		if m.Role != "user" {
@@ -250,11 +203,11 @@ func (req *fakeMessagesRequest) answer() string {
 			}
 		}
 		if tools.Len() > 0 {
-			return "Tool said: " + tools.String()
+			return FakeWeather(tools.String()), true
 		}
-		return "Hello from fake: " + text.String()
+		return "Hello from fake: " + text.String(), false
 	}
-	return "Hello from fake: "
+	return "Hello from fake: ", false
 }
 
 // FakeToolUse is the tool_use block the "tools" model answers with.
@@ -263,7 +216,7 @@ var FakeToolUse = map[string]any{"type": "tool_use", "id": "toolu_fake_1", "name
 // FakeThinking is the reasoning the "thinking" model shows.
 const FakeThinking = "The user greets me; I will greet back."
 
-func (f *AnthropicFake) messages(w http.ResponseWriter, r *http.Request, body []byte) {
+func (f *Anthropic) messages(w http.ResponseWriter, r *http.Request, body []byte) {
 	var req fakeMessagesRequest
 	if err := json.Unmarshal(body, &req); err != nil {
 		WriteAnthropicError(w, http.StatusBadRequest, "invalid_request_error", "There was an issue with the request body: it is not valid JSON")
@@ -274,31 +227,12 @@ func (f *AnthropicFake) messages(w http.ResponseWriter, r *http.Request, body []
 		return
 	}
 	model := req.Model
-	switch {
-	case strings.HasPrefix(model, "error-"):
-		status, _ := strconv.Atoi(strings.TrimPrefix(model, "error-"))
-		if status < 400 || status > 599 {
-			status = 500
-		}
-		if status == http.StatusTooManyRequests || status == 529 {
-			w.Header().Set("Retry-After", "0")
-		}
-		WriteAnthropicError(w, status, anthropicErrorType(status), fmt.Sprintf("fake provider error %d", status))
+	if f.fault(w, r, model, writeAnthropicStatus) {
 		return
-	case model == "hang":
-		<-r.Context().Done()
-		f.Cancelled.Add(1)
-		return
-	case strings.HasPrefix(model, "slow-"):
-		ms, _ := strconv.Atoi(strings.TrimPrefix(model, "slow-"))
-		if !sleepCtx(r, time.Duration(ms)*time.Millisecond) {
-			f.Cancelled.Add(1)
-			return
-		}
 	}
-	reply := f.opts.Reply
-	if reply == "" {
-		reply = req.answer()
+	reply, toolTurn := req.answer()
+	if f.opts.Reply != "" {
+		reply, toolTurn = f.opts.Reply, false
 	}
 	usage := map[string]any{"input_tokens": req.inputTokens(), "output_tokens": len(strings.Fields(reply)),
 		"cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
@@ -307,8 +241,6 @@ func (f *AnthropicFake) messages(w http.ResponseWriter, r *http.Request, body []
 	}
 	var content []any
 	stop := "end_turn"
-	// the second half of a tool round trip answers with the result
-	toolTurn := strings.HasPrefix(reply, "Tool said: ") && f.opts.Reply == ""
 	switch {
 	case model == "tools" && !toolTurn:
 		content = []any{map[string]any{"type": "text", "text": "Let me check."}, FakeToolUse}
@@ -332,7 +264,7 @@ func (f *AnthropicFake) messages(w http.ResponseWriter, r *http.Request, body []
 	f.stream(w, r, model, content, stop, usage)
 }
 
-func (f *AnthropicFake) stream(w http.ResponseWriter, r *http.Request, model string, content []any, stop string, usage map[string]any) {
+func (f *Anthropic) stream(w http.ResponseWriter, r *http.Request, model string, content []any, stop string, usage map[string]any) {
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
@@ -403,12 +335,7 @@ func (f *AnthropicFake) stream(w http.ResponseWriter, r *http.Request, model str
 				return
 			}
 			if j == 0 && model == "break" {
-				// cut the connection mid-stream, as a crashed upstream would
-				if hj, ok := w.(http.Hijacker); ok {
-					if conn, _, err := hj.Hijack(); err == nil {
-						conn.Close()
-					}
-				}
+				cut(w) // as a crashed upstream would
 				return
 			}
 			if j == 0 && model == "stream-error" {
@@ -449,6 +376,13 @@ func anthropicErrorType(status int) string {
 		return "invalid_request_error"
 	}
 	return "api_error"
+}
+
+func writeAnthropicStatus(w http.ResponseWriter, status int, msg string) {
+	if status == 529 {
+		w.Header().Set("Retry-After", "0")
+	}
+	WriteAnthropicError(w, status, anthropicErrorType(status), msg)
 }
 
 // WriteAnthropicError writes Anthropic's error body.

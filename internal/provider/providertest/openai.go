@@ -11,7 +11,7 @@
 //	slow-250                 waits 250 ms before answering
 //	break                    a stream that is cut after two events
 //	tools                    answers with a tool call (or, when the last
-//	                         message is a tool result, "Tool said: " and it)
+//	                         message is a tool result, FakeWeather of it)
 //	noise                    a stream with comments and empty events
 //
 // Tests can also queue behaviours with Fake.Enqueue.
@@ -197,7 +197,7 @@ func (f *Fake) chat(w http.ResponseWriter, r *http.Request, body []byte) {
 		// the second half of a tool round trip: answer with the result
 		var s string
 		_ = json.Unmarshal(req.Messages[n-1].Content, &s)
-		reply, withTools = "Tool said: "+s, false
+		reply, withTools = FakeWeather(s), false
 		u.CompletionTokens = len(strings.Fields(reply))
 		u.TotalTokens = u.PromptTokens + u.CompletionTokens
 	}
