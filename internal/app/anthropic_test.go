@@ -544,3 +544,33 @@ func TestMessagesFeaturesReachOpenAI(t *testing.T) {
 		t.Errorf("structured output / tool_choice reached OpenAI as %s", g.openai.Last().Body)
 	}
 }
+
+// TestMessagesPassThroughIsCached: a /v1/messages answer that passed
+// through natively is served from the cache on the next identical
+// request, byte for byte, streamed and not, each from its own entry.
+func TestMessagesPassThroughIsCached(t *testing.T) {
+	g := newMixedGateway(t)
+	for _, stream := range []string{"false", "true"} {
+		body := `{"model":"anthropic/claude-sonnet-4-5","max_tokens":20,"stream":` + stream + `,"messages":[{"role":"user","content":"cache me"}]}`
+		first := g.post(t, "/v1/messages", body, "x-aig-cache-ttl", "60", "anthropic-version", "2023-06-01")
+		firstBody := readBody(t, first)
+		second := g.post(t, "/v1/messages", body, "x-aig-cache-ttl", "60", "anthropic-version", "2023-06-01")
+		secondBody := readBody(t, second)
+		if first.Header.Get("x-aig-cache-status") != "MISS" || second.Header.Get("x-aig-cache-status") != "HIT" {
+			t.Errorf("stream=%s: cache status %q then %q", stream, first.Header.Get("x-aig-cache-status"), second.Header.Get("x-aig-cache-status"))
+		}
+		if !bytes.Equal(firstBody, secondBody) || second.Header.Get("Content-Type") != first.Header.Get("Content-Type") {
+			t.Errorf("stream=%s: cached answer differs:\n%s\n%s", stream, firstBody, secondBody)
+		}
+	}
+	if n := len(g.anthropic.Requests()); n != 2 {
+		t.Errorf("upstream saw %d requests, want 2 (one per stream mode)", n)
+	}
+	// an OpenAI-format request for the same conversation is another entry
+	resp := g.post(t, "/v1/chat/completions", `{"model":"anthropic/claude-sonnet-4-5","max_tokens":20,"messages":[{"role":"user","content":"cache me"}]}`,
+		"x-aig-cache-ttl", "60")
+	var out llm.ChatResponse
+	if err := json.Unmarshal(readBody(t, resp), &out); err != nil || out.Object != "chat.completion" {
+		t.Errorf("OpenAI client got %+v (%v)", out, err)
+	}
+}
