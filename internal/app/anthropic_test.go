@@ -57,6 +57,7 @@ func newMixedGateway(t *testing.T) *mixedGateway {
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
+	cfg.DataDir = t.TempDir()
 	gw, err := New(cfg, Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
