@@ -139,6 +139,7 @@ func (c *Config) Defaults(getenv func(string) string) {
 		c.Providers[i].defaults(getenv)
 	}
 	c.Storage.defaults()
+	c.accessDefaults()
 }
 
 func setDuration(d *Duration, def string) {
