@@ -19,7 +19,7 @@ type Limits struct {
 	// fault) or closed (answer 503) when Redis cannot answer.
 	OnStoreError string `yaml:"on_store_error"`
 	// StoreTimeout bounds one check against Redis (default 250ms).
-	StoreTimeout Duration `yaml:"store_timeout"`
+	StoreTimeout Duration    `yaml:"store_timeout"`
 	Rules        []LimitRule `yaml:"rules"`
 	// Concurrency caps requests in flight to matching models.
 	Concurrency []ConcurrencyLimit `yaml:"concurrency"`
