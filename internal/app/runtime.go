@@ -41,6 +41,7 @@ type Runtime struct {
 	staticModels map[string][]string
 	router       *routing.Router
 	handler      pipeline.Handler
+	acc          *runtimeAccess // keys, issuers, limits, budgets (access.go)
 }
 
 // Build constructs a runtime; it fails without side effects, so a bad
@@ -75,6 +76,9 @@ func Build(cfg *config.Config, d Deps, stores *Stores) (*Runtime, error) {
 			alias.Targets = append(alias.Targets, pipeline.Target{Provider: p, ProviderID: pid, Model: model, Params: t.Params})
 		}
 		rt.aliases[a.Name] = alias
+	}
+	if err := rt.buildAccess(); err != nil {
+		return nil, err
 	}
 	rt.handler = rt.buildPipeline()
 	return rt, nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sync"
 
 	"github.com/redis/go-redis/v9"
 
@@ -20,6 +21,9 @@ type Stores struct {
 	SQLite   *sqlite.DB
 	Postgres *postgres.DB
 	Redis    *redis.Client
+
+	accessMu sync.Mutex
+	acc      *accessState // keys, limits, budgets (access.go)
 }
 
 // OpenStores connects the backends the config names.
@@ -69,6 +73,7 @@ func (s *Stores) Ping(ctx context.Context) error {
 
 // Close closes every backend.
 func (s *Stores) Close() error {
+	s.closeAccess()
 	var errs []error
 	if s.SQLite != nil {
 		errs = append(errs, s.SQLite.Close())

@@ -65,7 +65,11 @@ func (o *ScopeOptions) check(c *pipeline.Call) error {
 	}
 	targets, err := o.Resolve(c.Model)
 	if err != nil {
-		return err // unknown model: the router's own 404
+		// outside the scope says so before whether the model exists
+		if pid, m, ok := strings.Cut(c.Model, "/"); ok && !Allows(s, pid, m, "") {
+			return notAllowed(c, c.Model)
+		}
+		return err // the router's own 404
 	}
 	kept := make([]pipeline.Target, 0, len(targets))
 	for _, t := range targets {
