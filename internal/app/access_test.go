@@ -35,7 +35,7 @@ type accessEnv struct {
 	env      map[string]string
 }
 
-func newAccessEnv(t *testing.T) *accessEnv {
+func newAccessEnv(t testing.TB) *accessEnv {
 	fake := providertest.NewFake(providertest.Options{APIKey: "sk-fake"})
 	up := httptest.NewServer(fake)
 	t.Cleanup(up.Close)
@@ -53,7 +53,7 @@ providers:
 `
 
 // start runs a gateway with baseYAML plus extra on dataDir (fresh when "").
-func (e *accessEnv) start(t *testing.T, extra, dataDir string) *replica {
+func (e *accessEnv) start(t testing.TB, extra, dataDir string) *replica {
 	t.Helper()
 	cfg, err := config.Parse([]byte(baseYAML+extra), func(k string) string { return e.env[k] })
 	if err != nil {
@@ -72,7 +72,7 @@ func (e *accessEnv) start(t *testing.T, extra, dataDir string) *replica {
 	return &replica{gw: gw, srv: srv}
 }
 
-func (r *replica) do(t *testing.T, method, path, body string, headers ...string) (*http.Response, []byte) {
+func (r *replica) do(t testing.TB, method, path, body string, headers ...string) (*http.Response, []byte) {
 	t.Helper()
 	req, _ := http.NewRequest(method, r.srv.URL+path, strings.NewReader(body))
 	if body != "" {
@@ -99,7 +99,7 @@ func (r *replica) chat(t *testing.T, key string, model string) (*http.Response, 
 	return r.do(t, "POST", "/v1/chat/completions", chatBody(model, "hi"), h...)
 }
 
-func (r *replica) admin(t *testing.T, method, path string, in any, out any) int {
+func (r *replica) admin(t testing.TB, method, path string, in any, out any) int {
 	t.Helper()
 	var body string
 	if in != nil {
@@ -115,7 +115,7 @@ func (r *replica) admin(t *testing.T, method, path string, in any, out any) int 
 	return resp.StatusCode
 }
 
-func (r *replica) createKey(t *testing.T, p keys.Params) *keys.Created {
+func (r *replica) createKey(t testing.TB, p keys.Params) *keys.Created {
 	t.Helper()
 	var k keys.Created
 	if code := r.admin(t, "POST", "/keys", p, &k); code != http.StatusCreated {

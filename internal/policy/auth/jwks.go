@@ -68,7 +68,7 @@ func (j *JWKS) Key(ctx context.Context, kid string) (crypto.PublicKey, error) {
 	if (stale || !known) && now.Sub(j.lastAttempt) >= j.retryGap {
 		j.lastAttempt = now
 		if err := j.fetch(ctx); err != nil && j.fetched.IsZero() {
-			return nil, err
+			return nil, &FetchError{Err: err}
 		} // on failure with keys at hand, keep using them
 		k, known = j.find(kid)
 	}
@@ -153,6 +153,13 @@ func (j *JWKS) getJSON(ctx context.Context, url string, v any) error {
 	}
 	return json.Unmarshal(b, v)
 }
+
+// FetchError is returned when an issuer's keys could not be fetched at
+// all: the gateway's problem (503), not the token's.
+type FetchError struct{ Err error }
+
+func (e *FetchError) Error() string { return e.Err.Error() }
+func (e *FetchError) Unwrap() error { return e.Err }
 
 // jwk is one JSON Web Key (RFC 7517) of the kinds JWTs are signed with.
 type jwk struct {

@@ -127,12 +127,13 @@ func explain(err, keyErr error, is *Issuer) error {
 	var msg string
 	switch {
 	case keyErr != nil:
-		msg = "the token's signing key could not be found: " + keyErr.Error()
-		if strings.Contains(keyErr.Error(), "fetching") || strings.Contains(keyErr.Error(), "discovering") {
+		var fe *FetchError
+		if errors.As(keyErr, &fe) {
 			e := gwerr.New(gwerr.KindGateway, http.StatusServiceUnavailable, "the token issuer's keys could not be fetched; try again shortly")
 			e.Code, e.Cause, e.RetryAfter = "jwks_unavailable", keyErr, 5*time.Second
 			return e
 		}
+		msg = "the token's signing key could not be found: " + keyErr.Error()
 	case errors.Is(err, jwt.ErrTokenExpired):
 		msg = "the token has expired"
 	case errors.Is(err, jwt.ErrTokenNotValidYet):

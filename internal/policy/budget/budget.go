@@ -10,7 +10,6 @@ package budget
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"sync/atomic"
@@ -84,7 +83,8 @@ type stage struct {
 // budget is one budget that applies to a call, in the current period.
 type budget struct {
 	counter  string // store key: who, period and its start
-	what     string // for messages
+	kind     string // "gateway key" or "tenant", for messages
+	name     string
 	usd      float64
 	period   string
 	resets   time.Time
@@ -130,8 +130,8 @@ func (s *stage) Serve(ctx context.Context, c *pipeline.Call) (*pipeline.Result, 
 				continue
 			}
 			e := gwerr.RateLimited("budget_exceeded", b.resets.Sub(now),
-				"budget exhausted: %s has spent $%.2f of its $%.2f %s budget; it resets at %s",
-				b.what, spent[i], b.usd, periodAdj(b.period), b.resets.Format(time.RFC3339))
+				"budget exhausted: %s %q has spent $%.2f of its $%.2f %s budget; it resets at %s",
+				b.kind, b.name, spent[i], b.usd, periodAdj(b.period), b.resets.Format(time.RFC3339))
 			return nil, e
 		}
 	}
@@ -148,7 +148,7 @@ func (s *stage) budgets(c *pipeline.Call, now time.Time) []budget {
 		p := id.Quota.BudgetPeriod
 		start, resets := Bounds(p, now)
 		bs = append(bs, budget{
-			counter: "key:" + id.KeyID + ":" + periodID(p, start), what: fmt.Sprintf("gateway key %q", id.KeyName),
+			counter: "key:" + id.KeyID + ":" + periodID(p, start), kind: "gateway key", name: id.KeyName,
 			usd: id.Quota.BudgetUSD, period: p, resets: resets, fallback: s.o.Fallback,
 		})
 	}
@@ -159,7 +159,7 @@ func (s *stage) budgets(c *pipeline.Call, now time.Time) []budget {
 			fb = s.o.Fallback
 		}
 		bs = append(bs, budget{
-			counter: "tenant:" + id.Tenant + ":" + periodID(t.Period, start), what: fmt.Sprintf("tenant %q", id.Tenant),
+			counter: "tenant:" + id.Tenant + ":" + periodID(t.Period, start), kind: "tenant", name: id.Tenant,
 			usd: t.USD, period: t.Period, resets: resets, fallback: fb,
 		})
 	}

@@ -13,12 +13,18 @@ import (
 	"github.com/aigateway/aigateway/internal/store"
 )
 
-// headers renders OpenAI's x-ratelimit-* headers: for requests and for
-// tokens, the state of the tightest window (the least remaining; a
+// Canonical x-ratelimit-* header names, set directly to skip
+// canonicalising them on every request.
+var headerNames = [2][3]string{
+	{"X-Ratelimit-Limit-Requests", "X-Ratelimit-Remaining-Requests", "X-Ratelimit-Reset-Requests"},
+	{"X-Ratelimit-Limit-Tokens", "X-Ratelimit-Remaining-Tokens", "X-Ratelimit-Reset-Tokens"},
+}
+
+// writeHeaders sets OpenAI's x-ratelimit-* headers in h: for requests and
+// for tokens, the state of the tightest window (the least remaining; a
 // refusing one first).
-func headers(ws []window, st []store.WindowState) http.Header {
-	h := http.Header{}
-	for _, tokens := range []bool{false, true} {
+func writeHeaders(h http.Header, ws []window, st []store.WindowState) {
+	for kind, tokens := range []bool{false, true} {
 		best := -1
 		for i := range ws {
 			if ws[i].tokens != tokens {
@@ -31,20 +37,16 @@ func headers(ws []window, st []store.WindowState) http.Header {
 		if best < 0 {
 			continue
 		}
-		suffix := "requests"
-		if tokens {
-			suffix = "tokens"
-		}
 		s := st[best]
-		h.Set("x-ratelimit-limit-"+suffix, strconv.FormatInt(s.Limit, 10))
-		h.Set("x-ratelimit-remaining-"+suffix, strconv.FormatInt(s.Remaining(), 10))
 		reset := s.Reset
 		if !s.Allowed {
 			reset = s.RetryAfter
 		}
-		h.Set("x-ratelimit-reset-"+suffix, FormatReset(reset))
+		names := headerNames[kind]
+		h[names[0]] = []string{strconv.FormatInt(s.Limit, 10)}
+		h[names[1]] = []string{strconv.FormatInt(s.Remaining(), 10)}
+		h[names[2]] = []string{FormatReset(reset)}
 	}
-	return h
 }
 
 func tighter(a, b store.WindowState) bool {
@@ -68,7 +70,7 @@ func FormatReset(d time.Duration) string {
 
 // rejection is the 429 for a refused Take: Retry-After is when every
 // refusing window has room again.
-func rejection(ws []window, st []store.WindowState, h http.Header) error {
+func rejection(ws []window, st []store.WindowState) error {
 	var retry time.Duration
 	first := -1
 	for i := range st {
@@ -88,13 +90,14 @@ func rejection(ws []window, st []store.WindowState, h http.Header) error {
 	if w.tokens {
 		unit = "tokens"
 	}
-	msg := fmt.Sprintf("rate limit exceeded: %s allows %d %s per %s", w.what, w.Limit, unit, period(w.Period))
+	msg := fmt.Sprintf("rate limit exceeded: %s allows %d %s per %s", w.what(), w.Limit, unit, period(w.Period))
 	if w.tokens {
 		msg += fmt.Sprintf(" (%d used, this request needs about %d)", st[first].Used, w.Cost)
 	}
 	msg += fmt.Sprintf("; try again in %s", time.Duration(math.Ceil(retry.Seconds()))*time.Second)
 	e := gwerr.RateLimited("rate_limit_exceeded", retry, "%s", msg)
-	e.Header = h
+	e.Header = make(http.Header, 6)
+	writeHeaders(e.Header, ws, st)
 	return e
 }
 

@@ -102,9 +102,23 @@ type stage struct {
 type window struct {
 	store.Window
 	tokens bool
-	// what describes the limit for messages ("gateway key \"ci\"", "rule
-	// \"per-user\" for user=bob").
-	what string
+	// keyName or rule (with desc, its dimension values) say whose limit
+	// it is, rendered only for a rejection.
+	keyName string
+	rule    *Rule
+	desc    string
+}
+
+// what describes the limit for messages.
+func (w *window) what() string {
+	if w.rule == nil {
+		return fmt.Sprintf("gateway key %q", w.keyName)
+	}
+	s := fmt.Sprintf("limit %q", w.rule.Name)
+	if w.desc != "" {
+		s += " for " + w.desc
+	}
+	return s
 }
 
 func (s *stage) Serve(ctx context.Context, c *pipeline.Call) (*pipeline.Result, error) {
@@ -128,13 +142,13 @@ func (s *stage) Serve(ctx context.Context, c *pipeline.Call) (*pipeline.Result, 
 		}
 		return s.fault(ctx, c, err)
 	}
-	h := headers(ws, res.States)
 	if !res.Allowed {
-		return nil, rejection(ws, res.States, h)
+		return nil, rejection(ws, res.States)
 	}
-	for k, v := range h {
-		c.SetHeader(k, v[0])
+	if c.RespHeader == nil {
+		c.RespHeader = make(http.Header, 8)
 	}
+	writeHeaders(c.RespHeader, ws, res.States)
 	out, err := s.next.Serve(ctx, c)
 	s.reconcile(c, ws, res.Charges, out, err)
 	return out, err
@@ -164,13 +178,12 @@ func (s *stage) windows(c *pipeline.Call) []window {
 		return est
 	}
 	if id.KeyID != "" {
-		what := fmt.Sprintf("gateway key %q", id.KeyName)
 		if id.Quota.RPM > 0 {
-			ws = append(ws, window{Window: store.Window{Key: "k:" + id.KeyID + ":rpm", Limit: id.Quota.RPM, Period: keyWindow, Cost: 1}, what: what})
+			ws = append(ws, window{Window: store.Window{Key: "k:" + id.KeyID + ":rpm", Limit: id.Quota.RPM, Period: keyWindow, Cost: 1}, keyName: id.KeyName})
 		}
 		if id.Quota.TPM > 0 {
 			ws = append(ws, window{Window: store.Window{Key: "k:" + id.KeyID + ":tpm", Limit: id.Quota.TPM, Period: keyWindow,
-				Cost: min(tokens(), id.Quota.TPM)}, tokens: true, what: what})
+				Cost: min(tokens(), id.Quota.TPM)}, tokens: true, keyName: id.KeyName})
 		}
 	}
 	for i := range s.o.Rules {
@@ -186,16 +199,12 @@ func (s *stage) windows(c *pipeline.Call) []window {
 		if r.Fixed {
 			base += "f"
 		}
-		what := fmt.Sprintf("limit %q", r.Name)
-		if desc != "" {
-			what += " for " + desc
-		}
 		if r.Requests > 0 {
-			ws = append(ws, window{Window: store.Window{Key: base + ":n" + vals, Limit: r.Requests, Period: r.Window, Fixed: r.Fixed, Cost: 1}, what: what})
+			ws = append(ws, window{Window: store.Window{Key: base + ":n" + vals, Limit: r.Requests, Period: r.Window, Fixed: r.Fixed, Cost: 1}, rule: r, desc: desc})
 		}
 		if r.Tokens > 0 {
 			ws = append(ws, window{Window: store.Window{Key: base + ":t" + vals, Limit: r.Tokens, Period: r.Window, Fixed: r.Fixed,
-				Cost: min(tokens(), r.Tokens)}, tokens: true, what: what})
+				Cost: min(tokens(), r.Tokens)}, tokens: true, rule: r, desc: desc})
 		}
 	}
 	return ws
