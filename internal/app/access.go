@@ -209,7 +209,29 @@ func (rt *Runtime) authStage() pipeline.Middleware {
 }
 
 func (rt *Runtime) scopeStage() pipeline.Middleware {
-	return auth.Scope(auth.ScopeOptions{Resolve: rt.router.Resolve})
+	return auth.Scope(auth.ScopeOptions{Routed: rt.routed})
+}
+
+// routed reports whether a model name is an alias or a route.
+func (rt *Runtime) routed(model string) bool {
+	if _, ok := rt.aliases[model]; ok {
+		return true
+	}
+	_, ok := rt.routes.Lookup(model)
+	return ok
+}
+
+// providerOf names the provider of an alias's first deployment.
+func (rt *Runtime) providerOf(model string) string {
+	a, ok := rt.aliases[model]
+	for depth := 0; ok && depth < 8 && len(a.Targets) > 0; depth++ {
+		t := a.Targets[0]
+		if t.Alias == "" {
+			return t.ProviderID
+		}
+		a, ok = rt.aliases[t.Alias]
+	}
+	return ""
 }
 
 func (rt *Runtime) rateLimitStage() pipeline.Middleware {
@@ -223,7 +245,7 @@ func (rt *Runtime) rateLimitStage() pipeline.Middleware {
 	}
 	return ratelimit.New(ratelimit.Options{
 		Limiter: rt.acc.limiter, Rules: rules, FailOpen: l.OnStoreError == config.FailOpen,
-		Timeout: l.StoreTimeout.D(), Resolve: rt.router.Resolve, Faults: &rt.acc.limitFaults, Log: rt.log,
+		Timeout: l.StoreTimeout.D(), ProviderOf: rt.providerOf, Faults: &rt.acc.limitFaults, Log: rt.log,
 	})
 }
 

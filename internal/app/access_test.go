@@ -20,7 +20,7 @@ import (
 	"github.com/aigateway/aigateway/internal/store/storetest"
 )
 
-const adminToken = "admin-token-for-tests"
+const accessAdminToken = "admin-token-for-tests"
 
 // replica is one gateway (as one process would run it) in front of a
 // shared fake upstream.
@@ -39,7 +39,7 @@ func newAccessEnv(t testing.TB) *accessEnv {
 	fake := providertest.NewFake(providertest.Options{APIKey: "sk-fake"})
 	up := httptest.NewServer(fake)
 	t.Cleanup(up.Close)
-	return &accessEnv{fake: fake, upstream: up, env: map[string]string{"FAKE_URL": up.URL + "/v1", "ADMIN": adminToken}}
+	return &accessEnv{fake: fake, upstream: up, env: map[string]string{"FAKE_URL": up.URL + "/v1", "ADMIN": accessAdminToken}}
 }
 
 const baseYAML = `
@@ -106,7 +106,7 @@ func (r *replica) admin(t testing.TB, method, path string, in any, out any) int 
 		b, _ := json.Marshal(in)
 		body = string(b)
 	}
-	resp, b := r.do(t, method, "/admin/v1"+path, body, "Authorization", "Bearer "+adminToken)
+	resp, b := r.do(t, method, "/admin/v1"+path, body, "Authorization", "Bearer "+accessAdminToken)
 	if out != nil && resp.StatusCode < 300 {
 		if err := json.Unmarshal(b, out); err != nil {
 			t.Fatalf("%s %s: %v: %s", method, path, err, b)
@@ -201,14 +201,14 @@ func TestKeyLifecycleThroughAdminAPI(t *testing.T) {
 	}
 	// expiry
 	past := `{"expires_at":"2001-01-01T00:00:00Z"}`
-	resp, _ := g.do(t, "PATCH", "/admin/v1/keys/"+k.ID, past, "Authorization", "Bearer "+adminToken)
+	resp, _ := g.do(t, "PATCH", "/admin/v1/keys/"+k.ID, past, "Authorization", "Bearer "+accessAdminToken)
 	if resp.StatusCode != 200 {
 		t.Fatalf("expire: %d", resp.StatusCode)
 	}
 	if resp, b := g.chat(t, k.Secret, "openai/gpt-4o"); resp.StatusCode != 401 || !strings.Contains(errMessage(t, b), "expired at 2001-01-01") {
 		t.Fatalf("expired key: %d %s", resp.StatusCode, b)
 	}
-	resp, _ = g.do(t, "PATCH", "/admin/v1/keys/"+k.ID, `{"expires_at":null}`, "Authorization", "Bearer "+adminToken)
+	resp, _ = g.do(t, "PATCH", "/admin/v1/keys/"+k.ID, `{"expires_at":null}`, "Authorization", "Bearer "+accessAdminToken)
 	if r, _ := g.chat(t, k.Secret, "openai/gpt-4o"); resp.StatusCode != 200 || r.StatusCode != 200 {
 		t.Fatalf("expiry cleared: patch %d, chat %d", resp.StatusCode, r.StatusCode)
 	}
@@ -483,5 +483,36 @@ func TestIPRulesOverHTTP(t *testing.T) {
 	}
 	if resp, _ := g.do(t, "POST", "/v1/chat/completions", chatBody("openai/gpt-4o", "x"), "Authorization", "Bearer "+k.Secret, "X-Forwarded-For", "192.0.2.7"); resp.StatusCode != 200 {
 		t.Fatalf("per-key allowed: %d", resp.StatusCode)
+	}
+}
+
+func TestScopeOverAliasesSkipsTargetsOutside(t *testing.T) {
+	e := newAccessEnv(t)
+	g := e.start(t, `
+  - id: other
+    type: openai
+    base_url: ${FAKE_URL}
+    api_key: sk-fake
+models:
+  - name: mixed
+    targets: [{model: other/gpt-4o}, {model: openai/gpt-4o-mini}]
+  - name: elsewhere
+    targets: [{model: other/gpt-4o}]
+`, "")
+	k := g.createKey(t, keys.Params{Name: "scoped", Models: []string{"openai/*"}})
+	resp, b := g.chat(t, k.Secret, "mixed")
+	if resp.StatusCode != 200 || resp.Header.Get("x-aig-provider") != "openai" || resp.Header.Get("x-aig-model") != "gpt-4o-mini" {
+		t.Fatalf("alias with one target in scope: %d %v %s", resp.StatusCode, resp.Header, b)
+	}
+	resp, b = g.chat(t, k.Secret, "elsewhere")
+	if resp.StatusCode != 403 || !strings.Contains(errMessage(t, b), "may not use model other/gpt-4o") {
+		t.Fatalf("alias with no target in scope: %d %s", resp.StatusCode, b)
+	}
+	byName := g.createKey(t, keys.Params{Name: "by-name", Models: []string{"elsewhere"}})
+	if resp, b := g.chat(t, byName.Secret, "elsewhere"); resp.StatusCode != 200 {
+		t.Fatalf("alias granted by name: %d %s", resp.StatusCode, b)
+	}
+	if resp, _ := g.chat(t, byName.Secret, "openai/gpt-4o"); resp.StatusCode != 403 {
+		t.Fatalf("a key granted one alias used another model: %d", resp.StatusCode)
 	}
 }

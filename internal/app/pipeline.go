@@ -18,11 +18,17 @@ import (
 //	scope    – the key's models/providers; needs the decoded model
 //	ratelimit, budget – outside the cache, so a hit still counts as a
 //	           request but charges no spend
+//	cache    – exact and semantic response cache; coalesces identical misses
 //	router   – aliases → targets, retries, fallback (the final handler)
 //
 // Once per upstream attempt (inside the router, outermost first):
 //
-//	concurrency – in-flight cap per model or provider
+//	concurrency – in-flight cap per model or provider (a refusal lets the
+//	           router fall back; outside the breaker, which must not count
+//	           the gateway's own refusals as the deployment's failures)
+//	breaker  – refuse a deployment whose circuit is open; count failures,
+//	           also of streams that break midway
+//	load     – in-flight, latency and tokens per deployment for balancing
 //	invoke   – call the provider; record usage and first byte
 //
 // Where the stages still to come belong, and why (outermost first):
@@ -33,24 +39,16 @@ import (
 //	guardrails – after decode/scope, before ratelimit: mask/check the
 //	             prompt before anything keys on it; restore and filter the
 //	             answer on the way out (also cache hits)
-//	cache      – after budget, outside usage: a hit makes no upstream call
-//	             and costs 0
-//	usage      – tokens (estimated where missing) and cost of a miss
-//	router     – per attempt: breaker, then invoke
+//	usage      – inside cache: tokens (estimated where missing) and cost of
+//	             a miss, which budget (outside) charges
 func (rt *Runtime) buildPipeline() pipeline.Handler {
 	cfg := rt.cfg
-	attempt := pipeline.ChainAttempt(
-		pipeline.Invoke(),
+	attempt := pipeline.ChainAttempt(pipeline.Invoke(),
 		rt.concurrencyStage(),
+		routing.BreakerStage(rt.routing, rt.breakerSettings()),
+		routing.LoadStage(rt.routing),
 	)
-	rt.router = routing.New(routing.Options{
-		Registry:       rt.registry,
-		Aliases:        rt.aliases,
-		StaticModels:   rt.staticModels,
-		Retry:          rt.retryPolicy(),
-		AttemptTimeout: cfg.Server.RequestTimeout.D(),
-		Attempter:      attempt,
-	})
+	rt.router = routing.New(rt.routerOptions(attempt))
 	return pipeline.Chain(rt.router,
 		pipeline.Recover(rt.log),
 		rt.ipFilterStage(),
@@ -62,5 +60,6 @@ func (rt *Runtime) buildPipeline() pipeline.Handler {
 		rt.scopeStage(),
 		rt.rateLimitStage(),
 		rt.budgetStage(),
+		rt.cacheStage,
 	)
 }

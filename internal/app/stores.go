@@ -22,6 +22,7 @@ type Stores struct {
 	Postgres *postgres.DB
 	Redis    *redis.Client
 
+	cache    cacheHolder // the response cache's process-wide state (cache.go)
 	accessMu sync.Mutex
 	acc      *accessState // keys, limits, budgets (access.go)
 }
@@ -45,6 +46,9 @@ func OpenStores(ctx context.Context, cfg *config.Config) (*Stores, error) {
 			s.Close()
 			return nil, fmt.Errorf("redis.url: invalid URL") // may carry a password: not echoed
 		}
+		// bound every operation by its caller's context, so a hung Redis
+		// costs a request its own timeout, not the client's 3s default
+		opts.ContextTimeoutEnabled = true
 		s.Redis = redis.NewClient(opts)
 	}
 	return s, nil
@@ -74,7 +78,7 @@ func (s *Stores) Ping(ctx context.Context) error {
 // Close closes every backend.
 func (s *Stores) Close() error {
 	s.closeAccess()
-	var errs []error
+	errs := []error{s.cache.close()}
 	if s.SQLite != nil {
 		errs = append(errs, s.SQLite.Close())
 	}

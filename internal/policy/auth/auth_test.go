@@ -183,20 +183,7 @@ func (p fakeProvider) ChatStream(context.Context, *llm.ChatRequest) (llm.Stream,
 
 func TestScope(t *testing.T) {
 	openai, anthropic := fakeProvider{"openai"}, fakeProvider{"anthropic"}
-	resolve := func(model string) ([]pipeline.Target, error) {
-		switch model {
-		case "mixed":
-			return []pipeline.Target{{Provider: anthropic, Model: "claude-x"}, {Provider: openai, Model: "gpt-4o"}}, nil
-		case "claude-only":
-			return []pipeline.Target{{Provider: anthropic, Model: "claude-x"}}, nil
-		}
-		pid, m, ok := strings.Cut(model, "/")
-		if !ok {
-			return nil, gwerr.NotFound("model_not_found", "no model %s", model)
-		}
-		return []pipeline.Target{{Provider: fakeProvider{pid}, Model: m}}, nil
-	}
-	stage := Scope(ScopeOptions{Resolve: resolve})
+	stage := Scope(ScopeOptions{Routed: func(m string) bool { return m == "mixed" }})
 	serve := func(scope pipeline.Scope, c *pipeline.Call) (*pipeline.Call, error) {
 		c.Identity = pipeline.Identity{KeyName: "ci", Scope: scope}
 		_, err := stage(pipeline.HandlerFunc(func(ctx context.Context, c *pipeline.Call) (*pipeline.Result, error) {
@@ -204,39 +191,51 @@ func TestScope(t *testing.T) {
 		})).Serve(context.Background(), c)
 		return c, err
 	}
+	want403 := func(t *testing.T, err error, model string) {
+		t.Helper()
+		var ge *gwerr.Error
+		if !errors.As(err, &ge) || ge.Status != 403 || ge.Code != "model_not_allowed" ||
+			!strings.Contains(ge.Message, `gateway key "ci" may not use model `+model) {
+			t.Fatalf("want 403 for %s, got %v", model, err)
+		}
+	}
 	scope := pipeline.Scope{Models: []string{"openai/*", "anthropic/claude-haiku*"}}
 	for _, tc := range []struct {
 		name    string
 		call    *pipeline.Call
-		allowed bool
-		targets int
+		refused string
 	}{
-		{"model in scope", &pipeline.Call{Kind: pipeline.KindChat, Model: "openai/gpt-4o"}, true, 1},
-		{"model outside scope", &pipeline.Call{Kind: pipeline.KindChat, Model: "anthropic/claude-opus"}, false, 0},
-		{"alias keeps only allowed targets", &pipeline.Call{Kind: pipeline.KindChat, Model: "mixed"}, true, 1},
-		{"alias with no allowed target", &pipeline.Call{Kind: pipeline.KindChat, Model: "claude-only"}, false, 0},
+		{"model in scope", &pipeline.Call{Kind: pipeline.KindChat, Model: "openai/gpt-4o"}, ""},
+		{"model outside scope", &pipeline.Call{Kind: pipeline.KindChat, Model: "anthropic/claude-opus"}, "anthropic/claude-opus"},
+		{"alias: left to the router", &pipeline.Call{Kind: pipeline.KindChat, Model: "mixed"}, ""},
 		{"native target in scope", &pipeline.Call{Kind: pipeline.KindNative, Model: "openai/gpt-4o",
-			Targets: []pipeline.Target{{ProviderID: "openai", Model: "gpt-4o"}}}, true, 1},
+			Targets: []pipeline.Target{{ProviderID: "openai", Model: "gpt-4o"}}}, ""},
 		{"universal chain with one step outside", &pipeline.Call{Kind: pipeline.KindUniversal, Model: "openai/gpt-4o",
-			Targets: []pipeline.Target{{ProviderID: "openai", Model: "gpt-4o"}, {ProviderID: "anthropic", Model: "claude-opus"}}}, false, 0},
+			Targets: []pipeline.Target{{ProviderID: "openai", Model: "gpt-4o"}, {ProviderID: "anthropic", Model: "claude-opus"}}}, "anthropic/claude-opus"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := serve(scope, tc.call)
-			if !tc.allowed {
-				var ge *gwerr.Error
-				if !errors.As(err, &ge) || ge.Status != 403 || ge.Code != "model_not_allowed" || !strings.Contains(ge.Message, `gateway key "ci" may not use model`) {
-					t.Fatalf("want 403, got %v", err)
-				}
-				return
-			}
-			if err != nil {
+			_, err := serve(scope, tc.call)
+			if tc.refused != "" {
+				want403(t, err, tc.refused)
+			} else if err != nil {
 				t.Fatal(err)
-			}
-			if len(c.Targets) != tc.targets {
-				t.Errorf("%d targets, want %d", len(c.Targets), tc.targets)
 			}
 		})
 	}
+	t.Run("router check per target", func(t *testing.T) {
+		c := &pipeline.Call{Kind: pipeline.KindChat, Model: "mixed", Identity: pipeline.Identity{KeyName: "ci", Scope: scope}}
+		if err := AllowTarget(c, &pipeline.Target{Provider: openai, Model: "gpt-4o"}); err != nil {
+			t.Error(err)
+		}
+		want403(t, AllowTarget(c, &pipeline.Target{Provider: anthropic, Model: "claude-opus"}), "anthropic/claude-opus")
+		named := &pipeline.Call{Kind: pipeline.KindChat, Model: "mixed", Identity: pipeline.Identity{Scope: pipeline.Scope{Models: []string{"mixed"}}}}
+		if err := AllowTarget(named, &pipeline.Target{Provider: anthropic, Model: "claude-opus"}); err != nil {
+			t.Errorf("an alias allowed by name allows its targets: %v", err)
+		}
+		if err := AllowTarget(&pipeline.Call{}, &pipeline.Target{Provider: anthropic}); err != nil {
+			t.Errorf("no scope: %v", err)
+		}
+	})
 	t.Run("provider scope", func(t *testing.T) {
 		if _, err := serve(pipeline.Scope{Providers: []string{"anthropic"}}, &pipeline.Call{Kind: pipeline.KindChat, Model: "openai/gpt-4o"}); err == nil {
 			t.Error("provider outside scope allowed")
@@ -252,12 +251,6 @@ func TestScope(t *testing.T) {
 		res, err := h.Serve(context.Background(), &pipeline.Call{Kind: pipeline.KindModels, Identity: pipeline.Identity{Scope: scope}})
 		if err != nil || len(res.Models) != 2 {
 			t.Fatalf("%v %+v", err, res)
-		}
-	})
-	t.Run("no scope leaves the call alone", func(t *testing.T) {
-		c, err := serve(pipeline.Scope{}, &pipeline.Call{Kind: pipeline.KindChat, Model: "mixed"})
-		if err != nil || c.Targets != nil {
-			t.Fatalf("%v %v", err, c.Targets)
 		}
 	})
 }

@@ -12,16 +12,19 @@ import (
 
 // ScopeOptions configure the scope stage.
 type ScopeOptions struct {
-	// Resolve returns the targets of a model name (alias or
-	// provider/model), so an alias is allowed when its targets are. Nil
-	// checks the requested name only.
-	Resolve func(model string) ([]pipeline.Target, error)
+	// Routed reports whether a model name is an alias or a route, whose
+	// targets the router picks (and checks with AllowTarget, one by one).
+	// Nil: no name is.
+	Routed func(model string) bool
 }
 
 // Scope returns the stage that keeps callers to their models and
-// providers. For an alias, targets outside the scope are dropped and the
-// call is refused only when none is left; a client-written chain
-// (universal endpoint) is refused if any step is outside.
+// providers. It refuses at once what it can decide from the request: a
+// provider/model name no alias or route intercepts, and the targets a
+// native or universal call names (a client-written chain with one step
+// outside is refused whole). The targets of aliases and routes are checked
+// by the router with AllowTarget as it picks them, so a target outside the
+// scope is skipped and the call refused only when none is left.
 func Scope(o ScopeOptions) pipeline.Middleware {
 	return func(next pipeline.Handler) pipeline.Handler {
 		return pipeline.HandlerFunc(func(ctx context.Context, c *pipeline.Call) (*pipeline.Result, error) {
@@ -45,43 +48,47 @@ func Scope(o ScopeOptions) pipeline.Middleware {
 }
 
 func (o *ScopeOptions) check(c *pipeline.Call) error {
-	s := c.Identity.Scope
 	if len(c.Targets) > 0 { // native and universal calls name their targets
-		for _, t := range c.Targets {
-			pid := targetProvider(t)
-			if !Allows(s, pid, t.Model, "") {
-				return notAllowed(c, pid+"/"+t.Model)
+		for i := range c.Targets {
+			if err := AllowTarget(c, &c.Targets[i]); err != nil {
+				return err
 			}
 		}
 		return nil
 	}
-	alias := c.Model
-	if o.Resolve == nil {
-		pid, m, _ := strings.Cut(c.Model, "/")
-		if !Allows(s, pid, m, alias) {
-			return notAllowed(c, c.Model)
-		}
+	if o.Routed != nil && o.Routed(c.Model) {
 		return nil
 	}
-	targets, err := o.Resolve(c.Model)
-	if err != nil {
-		// outside the scope says so before whether the model exists
-		if pid, m, ok := strings.Cut(c.Model, "/"); ok && !Allows(s, pid, m, "") {
-			return notAllowed(c, c.Model)
-		}
-		return err // the router's own 404
-	}
-	kept := make([]pipeline.Target, 0, len(targets))
-	for _, t := range targets {
-		if Allows(s, targetProvider(t), t.Model, alias) {
-			kept = append(kept, t)
-		}
-	}
-	if len(kept) == 0 {
+	if pid, m, ok := strings.Cut(c.Model, "/"); ok && !Allows(c.Identity.Scope, pid, m, "") {
 		return notAllowed(c, c.Model)
 	}
-	c.Targets = kept
 	return nil
+}
+
+// AllowTarget is the router's per-target check: nil when the caller's
+// scope admits target t of call c (by its provider/model, or by the alias
+// name the client asked for), else a 403 saying which model.
+func AllowTarget(c *pipeline.Call, t *pipeline.Target) error {
+	s := c.Identity.Scope
+	if len(s.Models) == 0 && len(s.Providers) == 0 {
+		return nil
+	}
+	pid := targetProvider(*t)
+	if Allows(s, pid, t.Model, aliasName(c)) {
+		return nil
+	}
+	return notAllowed(c, pid+"/"+t.Model)
+}
+
+// aliasName is the name a call asked for when it is an alias or route
+// name, which a scope may grant as a whole; provider/model names (which a
+// route may intercept) and client-written targets grant nothing beyond
+// themselves.
+func aliasName(c *pipeline.Call) string {
+	if c.Kind == pipeline.KindNative || c.Kind == pipeline.KindUniversal || strings.Contains(c.Model, "/") {
+		return ""
+	}
+	return c.Model
 }
 
 // Allows reports whether scope s admits model of provider pid, requested

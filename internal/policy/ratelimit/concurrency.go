@@ -92,9 +92,12 @@ func Concurrency(o ConcurrencyOptions) pipeline.AttemptMiddleware {
 				return nil, e
 			}
 			if !ok {
+				// the deployment is saturated (by the gateway's own cap), as
+				// if its provider had said 429: the router may fall back to
+				// another deployment that has room
 				e := gwerr.RateLimited("concurrency_limit_exceeded", time.Second,
 					"too many requests in flight to %s (at most %d at a time); try again shortly", key, rule.Max)
-				e.Retryable = true
+				e.Kind, e.Retryable = gwerr.KindProvider, true
 				return nil, e
 			}
 			res, err := next.Attempt(ctx, c, t)

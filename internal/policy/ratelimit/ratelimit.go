@@ -66,9 +66,10 @@ type Options struct {
 	FailOpen bool
 	// Timeout bounds one limiter call (default 250ms).
 	Timeout time.Duration
-	// Resolve returns the targets of a model name, for the provider of an
-	// alias (nil: aliases have no provider dimension).
-	Resolve func(model string) ([]pipeline.Target, error)
+	// ProviderOf names the provider of a model name that is not
+	// provider/model (an alias's first deployment); nil or "": the call
+	// has no provider dimension.
+	ProviderOf func(model string) string
 	// Faults counts limiter failures (nil: counted internally only).
 	Faults *atomic.Int64
 	Log    *slog.Logger
@@ -272,9 +273,9 @@ func (s *stage) provider(c *pipeline.Call) string {
 		}
 		return c.Targets[0].ProviderID
 	}
-	if s.o.Resolve != nil {
-		if ts, err := s.o.Resolve(c.Model); err == nil && len(ts) > 0 && ts[0].Provider != nil {
-			return ts[0].Provider.ID()
+	if s.o.ProviderOf != nil {
+		if pid := s.o.ProviderOf(c.Model); pid != "" {
+			return pid
 		}
 	}
 	if pid, _, ok := strings.Cut(c.Model, "/"); ok {
