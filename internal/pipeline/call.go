@@ -95,6 +95,13 @@ type Call struct {
 	// stage sets them for native and universal calls; routing resolves them
 	// from Model otherwise.
 	Targets []Target
+	// NativeChat, set by an ingress that speaks a provider's own format
+	// (the Anthropic ingress), may turn one attempt of a chat call into a
+	// native one: for a target whose provider speaks that format it returns
+	// the client's request to forward unchanged, so request and response
+	// pass without translation; nil means translate as usual. The call
+	// stays a chat call for every stage; its Result is then Native.
+	NativeChat func(t *Target) *provider.NativeRequest
 
 	// Outcome, filled in as the call proceeds.
 	Outcome Outcome
