@@ -4,6 +4,8 @@ go 1.26.8
 
 require github.com/sony/gobreaker/v2 v2.4.0
 
+require github.com/golang-jwt/jwt/v5 v5.3.1
+
 require (
 	github.com/anthropics/anthropic-sdk-go/v2 v2.15.0
 	github.com/aws/aws-sdk-go-v2 v1.48.0
