@@ -11,6 +11,7 @@ package usage
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 	"unicode/utf8"
 
@@ -151,3 +152,19 @@ func (r *Record) CacheHit() bool { return IsCacheHit(r.CacheStatus) }
 
 // IsCacheHit reports whether a cache status means the cache answered.
 func IsCacheHit(status string) bool { return status == "HIT" || status == "SEMANTIC_HIT" }
+
+// Validate checks the ranges: feedback -1, 0 or 1; score 0 to 100; a
+// comment of at most 4096 bytes.
+func (f FeedbackUpdate) Validate() error {
+	switch {
+	case f.Feedback != nil && (*f.Feedback < -1 || *f.Feedback > 1):
+		return fmt.Errorf("feedback must be -1 (thumbs down), 0 or 1 (thumbs up)")
+	case f.Score != nil && !(*f.Score >= 0 && *f.Score <= 100):
+		return fmt.Errorf("score must be from 0 to 100")
+	case f.Comment != nil && len(*f.Comment) > 4096:
+		return fmt.Errorf("comment must be at most 4096 bytes")
+	case f.Feedback == nil && f.Score == nil && f.Comment == nil:
+		return fmt.Errorf("give at least one of feedback, score and comment")
+	}
+	return nil
+}
