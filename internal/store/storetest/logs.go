@@ -414,7 +414,7 @@ func expectedAnalytics(recs []*usage.Record, q usage.AnalyticsQuery) map[string]
 	return out
 }
 
-func close(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
+func approxEqual(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
 
 func testLogAnalytics(t *testing.T, s store.LogStore) {
 	base := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
@@ -457,7 +457,7 @@ func testLogAnalytics(t *testing.T, s store.LogStore) {
 				for _, f := range [][2]float64{{got.CostUSD, w.CostUSD}, {got.CacheHitRate, w.CacheHitRate},
 					{got.LatencyP50, w.LatencyP50}, {got.LatencyP95, w.LatencyP95}, {got.LatencyP99, w.LatencyP99},
 					{got.TTFTP50, w.TTFTP50}, {got.TTFTP95, w.TTFTP95}, {got.TTFTP99, w.TTFTP99}} {
-					if !close(f[0], f[1]) {
+					if !approxEqual(f[0], f[1]) {
 						t.Fatalf("aggregates differ:\n got %+v\nwant %+v", got, w)
 					}
 				}
