@@ -42,6 +42,11 @@ type Config struct {
 
 	Storage Storage `yaml:"storage"`
 	Redis   Redis   `yaml:"redis"`
+
+	Logs    Logs    `yaml:"logs"`
+	Pricing Pricing `yaml:"pricing"`
+	Metrics Metrics `yaml:"metrics"`
+	OTel    OTel    `yaml:"otel"`
 }
 
 // Server tunes the HTTP listener and request handling.

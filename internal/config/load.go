@@ -139,6 +139,8 @@ func (c *Config) Defaults(getenv func(string) string) {
 		c.Providers[i].defaults(getenv)
 	}
 	c.Storage.defaults()
+	c.Logs.defaults()
+	c.OTel.defaults()
 }
 
 func setDuration(d *Duration, def string) {
