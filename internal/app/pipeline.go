@@ -10,19 +10,24 @@ import (
 //
 // Once per client request (outermost first):
 //
-//	recover  – a panic becomes a 500, never a dropped connection
-//	decode   – x-aig-* headers, bounded body read, ingress decode
-//	router   – aliases → targets, retries, fallback (the final handler)
+//	recover    – a panic becomes a 500, never a dropped connection
+//	requestlog – the log record of every outcome (refusals too), handed to
+//	             the async writer when the answer ends (after a stream's
+//	             last event)
+//	metrics    – Prometheus counters and histograms of every outcome
+//	trace      – the request span (GenAI conventions), parent of upstream spans
+//	decode     – x-aig-* headers, bounded body read, ingress decode
+//	usage      – tokens (estimated where the provider gave none) and cost,
+//	             settled when the answer ends; outer stages read them
+//	router     – aliases → targets, retries, fallback (the final handler)
 //
 // Once per upstream attempt (inside the router, outermost first):
 //
+//	metrics  – upstream attempts and errors by provider
 //	invoke   – call the provider; record usage and first byte
 //
 // Where the stages still to come belong, and why (outermost first):
 //
-//	requestlog – right after recover: it must see every outcome, also
-//	             refusals by auth and limits, and write after the stream ends
-//	metrics, trace
 //	ipfilter, auth – before decode: no body is read for a refused caller
 //	decode
 //	guardrails – mask/check the prompt before anything keys on it; restore
@@ -30,12 +35,12 @@ import (
 //	ratelimit, budget – outside the cache, so a hit still counts as a
 //	             request but charges no spend
 //	cache      – outside usage: a hit makes no upstream call and costs 0
-//	usage      – tokens (estimated where missing) and cost of a miss
 //	router     – per attempt: breaker, then invoke
 func (rt *Runtime) buildPipeline() pipeline.Handler {
 	cfg := rt.cfg
 	attempt := pipeline.ChainAttempt(
 		pipeline.Invoke(),
+		rt.attemptMetricsStage(),
 	)
 	rt.router = routing.New(routing.Options{
 		Registry:       rt.registry,
@@ -47,9 +52,13 @@ func (rt *Runtime) buildPipeline() pipeline.Handler {
 	})
 	return pipeline.Chain(rt.router,
 		pipeline.Recover(rt.log),
+		rt.requestLogStage(),
+		rt.metricsStage(),
+		rt.traceStage(),
 		pipeline.Decode(pipeline.DecodeConfig{
 			MaxBodyBytes: cfg.Server.MaxBodyBytes,
 			Limits:       pipeline.OptionLimits{MaxMetadataEntries: cfg.Server.MaxMetadataEntries},
 		}),
+		rt.meterStage(),
 	)
 }

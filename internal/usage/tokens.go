@@ -12,30 +12,38 @@ import (
 
 // Estimator counts tokens offline with OpenAI's BPE vocabularies (shipped in
 // the binary; nothing is downloaded). It is exact for OpenAI models and an
-// approximation for others, which is why estimated records say so. The
-// vocabularies load on first use (a few hundred milliseconds), which only
-// calls without provider usage pay. Safe for concurrent use.
+// approximation for others, which is why estimated records say so. Safe
+// for concurrent use.
 type Estimator struct {
-	o200k, cl100k encoding
+	o200k, cl100k *encoding
 }
 
+// encoding is a vocabulary loaded on first use (about 200 ms and 20 MB for
+// o200k_base). Loaded vocabularies are immutable and shared by every
+// Estimator of the process, so they load once however many gateways a
+// process builds.
 type encoding struct {
 	name string
 	once sync.Once
 	enc  *tiktoken.Tiktoken
 }
 
-// loaderOnce installs the offline loader: tiktoken-go keeps its loader in a
-// package variable, and its default one would download the vocabulary.
-var loaderOnce sync.Once
+var (
+	sharedO200k  = &encoding{name: tiktoken.MODEL_O200K_BASE}
+	sharedCl100k = &encoding{name: tiktoken.MODEL_CL100K_BASE}
+	// loaderOnce installs the offline loader: tiktoken-go keeps its loader
+	// in a package variable, and its default one would download.
+	loaderOnce sync.Once
+)
 
-// NewEstimator returns an estimator; vocabularies load lazily.
+// NewEstimator returns an estimator; vocabularies load on first use.
 func NewEstimator() *Estimator {
-	return &Estimator{
-		o200k:  encoding{name: tiktoken.MODEL_O200K_BASE},
-		cl100k: encoding{name: tiktoken.MODEL_CL100K_BASE},
-	}
+	return &Estimator{o200k: sharedO200k, cl100k: sharedCl100k}
 }
+
+// Warm loads the vocabulary of newer OpenAI models (used for every other
+// vendor too), so the first call without provider usage does not wait.
+func (e *Estimator) Warm() { e.o200k.get() }
 
 func (e *encoding) get() *tiktoken.Tiktoken {
 	e.once.Do(func() {
@@ -59,9 +67,9 @@ func (e *Estimator) encodingFor(model string) *encoding {
 	if strings.HasPrefix(m, "gpt-3.5") || strings.HasPrefix(m, "text-embedding-") ||
 		(strings.HasPrefix(m, "gpt-4") && !strings.HasPrefix(m, "gpt-4o") &&
 			!strings.HasPrefix(m, "gpt-4.")) {
-		return &e.cl100k
+		return e.cl100k
 	}
-	return &e.o200k
+	return e.o200k
 }
 
 // Tokens counts the tokens of text for model. When the vocabulary cannot be

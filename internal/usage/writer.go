@@ -82,6 +82,7 @@ type Writer struct {
 	closed  bool
 	closing chan struct{}
 	done    chan struct{}
+	flushes chan chan struct{}
 
 	stats struct {
 		enqueued, written, spilled, replayed, dropped, failedBatches atomic.Int64
@@ -111,6 +112,7 @@ func NewWriter(ins Inserter, o WriterOptions) *Writer {
 		queue:   make(chan *Record, o.QueueSize),
 		closing: make(chan struct{}),
 		done:    make(chan struct{}),
+		flushes: make(chan chan struct{}),
 	}
 	if o.SpillPath != "" {
 		w.spill = newSpill(o.SpillPath, o.SpillMaxBytes)
@@ -152,6 +154,25 @@ func (w *Writer) Stats() WriterStats {
 		s.SpillBytes = w.spill.size()
 	}
 	return s
+}
+
+// Flush writes every record enqueued before the call (tests, and tools
+// that want to read their own writes).
+func (w *Writer) Flush(ctx context.Context) error {
+	done := make(chan struct{})
+	select {
+	case w.flushes <- done:
+	case <-w.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // QueueDepth is the number of records waiting.
@@ -218,25 +239,34 @@ func (w *Writer) run() {
 					w.replay(w.opts.BatchSize * 20)
 				}
 			}
+		case done := <-w.flushes:
+			batch = w.drain(batch)
+			close(done)
 		case <-w.closing:
-			for {
-				select {
-				case r := <-w.queue:
-					batch = append(batch, r)
-					if len(batch) >= w.opts.BatchSize {
-						batch = w.flush(batch)
-					}
-					continue
-				default:
-				}
-				break
-			}
-			if len(batch) > 0 {
-				w.flush(batch)
-			}
+			w.drain(batch)
 			return
 		}
 	}
+}
+
+// drain writes the batch and everything queued.
+func (w *Writer) drain(batch []*Record) []*Record {
+	for {
+		select {
+		case r := <-w.queue:
+			batch = append(batch, r)
+			if len(batch) >= w.opts.BatchSize {
+				batch = w.flush(batch)
+			}
+			continue
+		default:
+		}
+		break
+	}
+	if len(batch) > 0 {
+		batch = w.flush(batch)
+	}
+	return batch
 }
 
 // flush inserts a batch; on failure the batch goes to the spill file. It

@@ -45,6 +45,7 @@ func Register(mux *http.ServeMux, o Options) {
 	}
 	handle("GET /providers", a.providers)
 	handle("GET /config", a.config)
+	a.logRoutes(handle)
 	mux.Handle("/admin/", a.authorized(func(w http.ResponseWriter, r *http.Request) {
 		httpx.ErrorOnly(w, gwerr.NotFound("unknown_endpoint", "no such admin endpoint: %s %s", r.Method, r.URL.Path))
 	}))
