@@ -79,6 +79,14 @@ func NewTracing(ctx context.Context, o TracingOptions) (*Tracing, error) {
 // Enabled reports whether spans are produced.
 func (t *Tracing) Enabled() bool { return t != nil && t.tp != nil }
 
+// Flush exports the spans buffered so far.
+func (t *Tracing) Flush(ctx context.Context) error {
+	if !t.Enabled() {
+		return nil
+	}
+	return t.tp.ForceFlush(ctx)
+}
+
 // Shutdown exports what is buffered and stops.
 func (t *Tracing) Shutdown(ctx context.Context) error {
 	if !t.Enabled() {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -156,8 +157,9 @@ func (w *Writer) Stats() WriterStats {
 	return s
 }
 
-// Flush writes every record enqueued before the call (tests, and tools
-// that want to read their own writes).
+// Flush writes every record enqueued before the call, and what the spill
+// file holds if the store takes it (tests, and tools that want to read
+// their own writes).
 func (w *Writer) Flush(ctx context.Context) error {
 	done := make(chan struct{})
 	select {
@@ -179,9 +181,10 @@ func (w *Writer) Flush(ctx context.Context) error {
 func (w *Writer) QueueDepth() int { return len(w.queue) }
 
 // Close stops accepting records into the queue, writes everything queued,
-// and flushes the spill file. Records still unwritten when ctx ends are
-// spilled (and replayed at the next start). Records enqueued after Close
-// go straight to the spill file. Close is idempotent.
+// then what the spill file holds (if the store takes it). Records still
+// unwritten when ctx ends stay in, or go to, the spill file and are
+// replayed at the next start. Records enqueued after Close go straight to
+// the spill file. Close is idempotent.
 func (w *Writer) Close(ctx context.Context) error {
 	w.mu.Lock()
 	already := w.closed
@@ -241,9 +244,11 @@ func (w *Writer) run() {
 			}
 		case done := <-w.flushes:
 			batch = w.drain(batch)
+			w.replayAll()
 			close(done)
 		case <-w.closing:
 			w.drain(batch)
+			w.replayAll()
 			return
 		}
 	}
@@ -307,6 +312,13 @@ func (w *Writer) spillRecords(recs []*Record) {
 	if lost := len(recs) - n; lost > 0 {
 		w.stats.dropped.Add(int64(lost))
 		w.warn("request log records dropped: spill file unavailable or full", err)
+	}
+}
+
+// replayAll moves every spilled record into the store, if it takes them.
+func (w *Writer) replayAll() {
+	if w.spill != nil && w.spill.size() > 0 {
+		w.replay(math.MaxInt)
 	}
 }
 

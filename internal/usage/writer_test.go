@@ -91,11 +91,11 @@ func TestWriterBurstIsWrittenInBatches(t *testing.T) {
 	}
 }
 
-func TestWriterSpillsOverflowAndReplaysAtNextStart(t *testing.T) {
+func TestWriterSpillsOverflowAndWritesItBeforeClosing(t *testing.T) {
 	spillPath := filepath.Join(t.TempDir(), "logs-spill.jsonl")
 	ins := newMemInserter()
 	ins.gate = make(chan struct{})
-	w := NewWriter(ins, WriterOptions{QueueSize: 10, BatchSize: 5, FlushInterval: time.Hour, SpillPath: spillPath})
+	w := NewWriter(ins, WriterOptions{QueueSize: 10, BatchSize: 5, FlushInterval: time.Hour, ReplayInterval: time.Hour, SpillPath: spillPath})
 	for i := 0; i < 1000; i++ {
 		w.Enqueue(rec(i))
 	}
@@ -105,20 +105,40 @@ func TestWriterSpillsOverflowAndReplaysAtNextStart(t *testing.T) {
 	}
 	close(ins.gate)
 	closeWriter(t, w)
-	if ins.count() == 1000 {
-		t.Fatal("everything written without replay: the test did not overflow")
+	if s := w.Stats(); ins.count() != 1000 || s.Replayed != s.Spilled {
+		t.Fatalf("stored %d of 1000; stats %+v", ins.count(), s)
 	}
+	assertNoSpillLeft(t, spillPath)
+}
 
-	// The next process replays the spill file.
-	w2 := NewWriter(ins, WriterOptions{FlushInterval: 5 * time.Millisecond, ReplayInterval: time.Millisecond, SpillPath: spillPath})
-	waitFor(t, func() bool { return ins.count() == 1000 })
-	closeWriter(t, w2)
-	if s := w2.Stats(); s.Replayed != w.Stats().Spilled {
-		t.Fatalf("replayed %d, spilled %d", s.Replayed, w.Stats().Spilled)
+func TestWriterReplaysLeftoversAtNextStart(t *testing.T) {
+	spillPath := filepath.Join(t.TempDir(), "logs-spill.jsonl")
+	ins := newMemInserter()
+	ins.fail.Store(true) // the store is down until the process exits
+	w := NewWriter(ins, WriterOptions{BatchSize: 10, FlushInterval: time.Hour, SpillPath: spillPath})
+	for i := 0; i < 100; i++ {
+		w.Enqueue(rec(i))
 	}
-	if files, _ := filepath.Glob(spillPath + "*"); len(files) != 0 {
-		if fi, _ := os.Stat(files[0]); len(files) > 1 || fi.Size() != 0 {
-			t.Fatalf("spill files left after replay: %v", files)
+	closeWriter(t, w)
+	if s := w.Stats(); ins.count() != 0 || s.Spilled != 100 || s.Dropped != 0 {
+		t.Fatalf("stats %+v", s)
+	}
+	ins.fail.Store(false)
+	w2 := NewWriter(ins, WriterOptions{FlushInterval: 5 * time.Millisecond, ReplayInterval: time.Millisecond, SpillPath: spillPath})
+	waitFor(t, func() bool { return ins.count() == 100 })
+	closeWriter(t, w2)
+	if s := w2.Stats(); s.Replayed != 100 {
+		t.Fatalf("replayed %d", s.Replayed)
+	}
+	assertNoSpillLeft(t, spillPath)
+}
+
+func assertNoSpillLeft(t *testing.T, spillPath string) {
+	t.Helper()
+	files, _ := filepath.Glob(spillPath + "*")
+	for _, f := range files {
+		if fi, err := os.Stat(f); err == nil && fi.Size() > 0 {
+			t.Fatalf("spill data left after replay: %s (%d bytes)", f, fi.Size())
 		}
 	}
 }
