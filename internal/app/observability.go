@@ -211,3 +211,18 @@ func newPricer(cfg *config.Config) (*usage.Pricer, error) {
 	}
 	return &usage.Pricer{Table: t, AllowCustomCost: cfg.Pricing.CustomCostAllowed()}, nil
 }
+
+// OpenLogReader opens the log store of cfg's storage for reading outside a
+// running gateway (the CLI's local mode). close releases it.
+func OpenLogReader(ctx context.Context, cfg *config.Config) (logs store.LogStore, close func() error, err error) {
+	stores, err := OpenStores(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	logs, err = OpenLogStore(ctx, stores)
+	if err != nil {
+		stores.Close()
+		return nil, nil, fmt.Errorf("opening log store: %w", err)
+	}
+	return logs, stores.Close, nil
+}
