@@ -53,8 +53,10 @@ func queryAllLogs(t *testing.T, env map[string]string, source ...string) map[str
 // every record in the store got there through the shutdown flush.
 func TestSIGTERMMidBurstKeepsEveryAnsweredRequest(t *testing.T) {
 	storages := map[string]func(t *testing.T) string{
-		"sqlite":   func(*testing.T) string { return "" },
-		"postgres": func(t *testing.T) string { return "storage: {driver: postgres, dsn: \"" + storetest.PostgresDSN(t) + "\"}\n" },
+		"sqlite": func(*testing.T) string { return "" },
+		"postgres": func(t *testing.T) string {
+			return "storage: {driver: postgres, dsn: \"" + storetest.PostgresDSN(t) + "\"}\n"
+		},
 	}
 	for name, storage := range storages {
 		t.Run(name, func(t *testing.T) {
