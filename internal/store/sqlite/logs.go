@@ -75,8 +75,9 @@ var logMigrations = []string{
 type LogStore struct {
 	db *DB
 
-	mu    sync.Mutex
-	stmts map[int]string // rows per INSERT → statement text
+	mu       sync.Mutex
+	stmts    map[int]string // rows per INSERT → statement text
+	prepared *sql.Stmt      // the full-chunk INSERT, parsed once
 }
 
 // NewLogStore migrates the log tables and returns the store.
@@ -122,6 +123,19 @@ func (s *LogStore) InsertLogs(ctx context.Context, recs []*usage.Record) error {
 			args = append(args, logsql.Values(r)...)
 			md = append(md, logsql.MetadataRows(r)...)
 		}
+		if len(chunk) == rowsPerInsert {
+			// Parsing a statement of thousands of parameters costs as much
+			// as running it: full chunks reuse one prepared statement.
+			stmt, err := s.fullChunkStmt(ctx)
+			if err != nil {
+				return err
+			}
+			_, err = tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
+			if err != nil {
+				return fmt.Errorf("inserting logs: %w", err)
+			}
+			continue
+		}
 		if _, err := tx.ExecContext(ctx, s.insertSQL(len(chunk)), args...); err != nil {
 			return fmt.Errorf("inserting logs: %w", err)
 		}
@@ -142,6 +156,20 @@ func (s *LogStore) InsertLogs(ctx context.Context, recs []*usage.Record) error {
 		return fmt.Errorf("inserting logs: %w", err)
 	}
 	return nil
+}
+
+func (s *LogStore) fullChunkStmt(ctx context.Context) (*sql.Stmt, error) {
+	q := s.insertSQL(rowsPerInsert)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.prepared == nil {
+		stmt, err := s.db.PrepareContext(ctx, q)
+		if err != nil {
+			return nil, fmt.Errorf("preparing log insert: %w", err)
+		}
+		s.prepared = stmt
+	}
+	return s.prepared, nil
 }
 
 func newBuilder() *logsql.Builder { return &logsql.Builder{Placeholder: logsql.Question} }
