@@ -33,7 +33,7 @@ func (discardSink) Enqueue(*Record) {}
 
 type testIngress struct{}
 
-func (testIngress) Name() string               { return "openai" }
+func (testIngress) Name() string                { return "openai" }
 func (testIngress) Decode(*pipeline.Call) error { return nil }
 
 func chatCall(stream bool) *pipeline.Call {
