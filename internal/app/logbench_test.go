@@ -22,7 +22,7 @@ func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return rec.Result(), nil
 }
 
-func benchGateway(b *testing.B, extra string) http.Handler {
+func logBenchGateway(b *testing.B, extra string) http.Handler {
 	b.Helper()
 	fake := providertest.NewFake(providertest.Options{APIKey: "sk-fake"})
 	cfg, err := config.Parse([]byte(`
@@ -59,7 +59,7 @@ func BenchmarkPipelineLogging(b *testing.B) {
 		{"logs=on,payloads=off", "logs: {queue_size: 1000000, batch_size: 1000, payloads: false}\n"},
 	} {
 		b.Run(v.name, func(b *testing.B) {
-			h := benchGateway(b, v.cfg)
+			h := logBenchGateway(b, v.cfg)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {

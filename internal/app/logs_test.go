@@ -17,8 +17,6 @@ import (
 	"github.com/aigateway/aigateway/internal/usage"
 )
 
-const adminToken = "admin-secret"
-
 // logsConfig is the default test config plus an admin token and fast log
 // flushing; extra YAML is appended.
 func logsConfig(extra string) string {

@@ -88,7 +88,7 @@ func TestMetricsMatchTheTrafficSent(t *testing.T) {
 		}
 	}
 	ok := map[string]string{"provider": "openai", "model": "gpt-4o-mini"}
-	check("aigateway_requests_total", map[string]string{"provider": "openai", "model": "gpt-4o-mini", "status": "200", "cache_status": ""}, 8)
+	check("aigateway_requests_total", map[string]string{"provider": "openai", "model": "gpt-4o-mini", "status": "200", "cache_status": "BYPASS"}, 8)
 	check("aigateway_requests_total", map[string]string{"provider": "openai", "model": "error-500", "status": "500"}, 2)
 	check("aigateway_requests_total", map[string]string{"provider": "", "model": "", "status": "404"}, 1)
 	check("aigateway_requests_total", nil, 11)

@@ -17,12 +17,16 @@ import (
 //	metrics    – Prometheus counters and histograms of every outcome
 //	trace      – the request span (GenAI conventions), parent of upstream spans
 //	decode     – x-aig-* headers, bounded body read, ingress decode
-//	usage      – tokens (estimated where the provider gave none) and cost,
-//	             settled when the answer ends; outer stages read them
+//	cache      – exact and semantic response cache; coalesces identical misses
+//	usage      – tokens (estimated where the provider gave none) and cost of
+//	             a miss, settled when the answer ends; outer stages read them
 //	router     – aliases → targets, retries, fallback (the final handler)
 //
 // Once per upstream attempt (inside the router, outermost first):
 //
+//	breaker  – refuse a deployment whose circuit is open; count failures,
+//	           also of streams that break midway
+//	load     – in-flight, latency and tokens per deployment for balancing
 //	metrics  – upstream attempts and errors by provider
 //	invoke   – call the provider; record usage and first byte
 //
@@ -38,18 +42,12 @@ import (
 //	router     – per attempt: breaker, then invoke
 func (rt *Runtime) buildPipeline() pipeline.Handler {
 	cfg := rt.cfg
-	attempt := pipeline.ChainAttempt(
-		pipeline.Invoke(),
+	attempt := pipeline.ChainAttempt(pipeline.Invoke(),
+		routing.BreakerStage(rt.routing, rt.breakerSettings()),
+		routing.LoadStage(rt.routing),
 		rt.attemptMetricsStage(),
 	)
-	rt.router = routing.New(routing.Options{
-		Registry:       rt.registry,
-		Aliases:        rt.aliases,
-		StaticModels:   rt.staticModels,
-		Retry:          rt.retryPolicy(),
-		AttemptTimeout: cfg.Server.RequestTimeout.D(),
-		Attempter:      attempt,
-	})
+	rt.router = routing.New(rt.routerOptions(attempt))
 	return pipeline.Chain(rt.router,
 		pipeline.Recover(rt.log),
 		rt.requestLogStage(),
@@ -59,6 +57,7 @@ func (rt *Runtime) buildPipeline() pipeline.Handler {
 			MaxBodyBytes: cfg.Server.MaxBodyBytes,
 			Limits:       pipeline.OptionLimits{MaxMetadataEntries: cfg.Server.MaxMetadataEntries},
 		}),
+		rt.cacheStage,
 		rt.meterStage(),
 	)
 }

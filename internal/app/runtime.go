@@ -20,8 +20,10 @@ import (
 	"github.com/aigateway/aigateway/internal/httpapi/admin"
 	"github.com/aigateway/aigateway/internal/httpapi/httpx"
 	"github.com/aigateway/aigateway/internal/pipeline"
+	"github.com/aigateway/aigateway/internal/policy/cache"
 	"github.com/aigateway/aigateway/internal/provider"
 	"github.com/aigateway/aigateway/internal/routing"
+	"github.com/aigateway/aigateway/internal/routing/rules"
 	"github.com/aigateway/aigateway/internal/usage"
 )
 
@@ -30,6 +32,10 @@ type Deps struct {
 	Log *slog.Logger
 	// HTTPClient calls providers (default: NewUpstreamClient()).
 	HTTPClient *http.Client
+	// Routing is what routing learns about upstreams (breakers, load,
+	// route-limit counts); shared by every runtime so reloads keep it
+	// (default: new per runtime).
+	Routing *routing.State
 	// Obs is the process-wide request accounting (logs, metrics, traces);
 	// New builds it.
 	Obs *Observability
@@ -45,11 +51,18 @@ type Runtime struct {
 	log          *slog.Logger
 	registry     *provider.Registry
 	aliases      map[string]routing.Alias
+	routes       *rules.Set
+	routing      *routing.State
 	staticModels map[string][]string
 	router       *routing.Router
 	handler      pipeline.Handler
-	obs          *Observability
-	pricer       *usage.Pricer
+	// cache is the response cache (process-wide, see cache.go) and
+	// cacheStage its stage for this snapshot.
+	cache      *cache.Engine
+	cacheStage pipeline.Middleware
+	// obs is the process-wide accounting; pricer this snapshot's prices.
+	obs    *Observability
+	pricer *usage.Pricer
 }
 
 // Build constructs a runtime; it fails without side effects, so a bad
@@ -80,18 +93,11 @@ func Build(cfg *config.Config, d Deps, stores *Stores) (*Runtime, error) {
 		return nil, fmt.Errorf("building providers: %w", err)
 	}
 	rt.registry = reg
-	rt.aliases = map[string]routing.Alias{}
-	for i, a := range cfg.Models {
-		alias := routing.Alias{Name: a.Name}
-		for j, t := range a.Targets {
-			pid, model, _ := provider.SplitModel(t.Model)
-			p, ok := reg.Lookup(pid)
-			if !ok {
-				return nil, fmt.Errorf("models[%d].targets[%d].model: provider %q is not enabled", i, j, pid)
-			}
-			alias.Targets = append(alias.Targets, pipeline.Target{Provider: p, ProviderID: pid, Model: model, Params: t.Params})
-		}
-		rt.aliases[a.Name] = alias
+	if err := rt.buildRouting(d.Routing); err != nil {
+		return nil, err
+	}
+	if err := rt.buildCache(); err != nil {
+		return nil, err
 	}
 	rt.handler = rt.buildPipeline()
 	return rt, nil
@@ -142,7 +148,10 @@ type Gateway struct {
 // New builds the first runtime and the HTTP handler.
 func New(cfg *config.Config, d Deps) (*Gateway, error) {
 	if d.HTTPClient == nil {
-		d.HTTPClient = NewUpstreamClient()
+		d.HTTPClient = newUpstreamClient(cfg.Server.ConnectTimeout.D())
+	}
+	if d.Routing == nil {
+		d.Routing = routing.NewState(routing.StateOptions{})
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -217,11 +226,17 @@ func (g *Gateway) Observability() *Observability { return g.deps.Obs }
 // proxy: many idle connections per host (Go's default of 2 would open a new
 // connection for most concurrent requests), HTTP/2 where providers offer
 // it, no overall timeout (streams are long; attempts carry their own).
-func NewUpstreamClient() *http.Client {
+func NewUpstreamClient() *http.Client { return newUpstreamClient(0) }
+
+// newUpstreamClient is NewUpstreamClient with a connect timeout (0: 10s).
+func newUpstreamClient(connect time.Duration) *http.Client {
+	if connect <= 0 {
+		connect = 10 * time.Second
+	}
 	t := &http.Transport{
 		Proxy: http.ProxyFromEnvironment,
 		DialContext: (&net.Dialer{
-			Timeout:   10 * time.Second,
+			Timeout:   connect,
 			KeepAlive: 30 * time.Second,
 		}).DialContext,
 		ForceAttemptHTTP2:     true,
