@@ -151,7 +151,7 @@ type Outcome struct {
 	Status      int
 	Err         error
 
-	Usage          llm.Usage
+	Usage llm.Usage
 	// UsageKnown says Usage holds counts: the provider's, or the gateway's
 	// estimate when UsageEstimated is set too (the usage stage estimates
 	// when the answer ends without provider usage).
