@@ -10,7 +10,7 @@ import (
 func CSVHeader(bodies bool) []string {
 	h := []string{
 		"id", "created_at", "duration_ms", "upstream_ms", "ttft_ms", "status", "error",
-		"provider", "model", "served_model", "key_id", "key_name", "tenant", "user",
+		"provider", "model", "served_model", "route", "key_id", "key_name", "tenant", "user",
 		"input_tokens", "output_tokens", "cached_tokens", "tokens_estimated", "cost_usd",
 		"cache_status", "step", "attempts", "stream", "kind", "ingress", "method", "path",
 		"client_ip", "event_id", "metadata", "feedback", "score", "comment",
@@ -40,7 +40,7 @@ func (r *Record) CSVRow(bodies bool) []string {
 	row := []string{
 		r.ID, r.CreatedAt.UTC().Format(time.RFC3339Nano), strconv.FormatInt(r.DurationMS, 10),
 		optInt(r.UpstreamMS), optInt(r.TTFTMS), strconv.Itoa(r.Status), r.Error,
-		r.Provider, r.Model, r.ServedModel, r.KeyID, r.KeyName, r.Tenant, r.User,
+		r.Provider, r.Model, r.ServedModel, r.Route, r.KeyID, r.KeyName, r.Tenant, r.User,
 		strconv.FormatInt(r.InputTokens, 10), strconv.FormatInt(r.OutputTokens, 10), strconv.FormatInt(r.CachedTokens, 10),
 		strconv.FormatBool(r.Estimated), strconv.FormatFloat(r.CostUSD, 'f', -1, 64),
 		r.CacheStatus, strconv.Itoa(r.Step), strconv.Itoa(r.Attempts), strconv.FormatBool(r.Stream),

@@ -55,6 +55,9 @@ type Record struct {
 	Provider    string `json:"provider,omitempty"`
 	Model       string `json:"model,omitempty"`
 	ServedModel string `json:"served_model,omitempty"`
+	// Route is the dynamic route and the branches it took
+	// ("support/default/canary"), when a route chose the model.
+	Route string `json:"route,omitempty"`
 
 	Status int    `json:"status"`
 	Error  string `json:"error,omitempty"`

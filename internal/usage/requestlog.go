@@ -129,6 +129,7 @@ func NewRecord(c *pipeline.Call, doneErr error) *Record {
 		Provider:    o.Provider,
 		Model:       c.Model,
 		ServedModel: o.ServedModel,
+		Route:       o.Route,
 		Status:      o.Status,
 		CacheStatus: o.CacheStatus,
 		Step:        o.Step,

@@ -37,6 +37,7 @@ var logMigrations = []string{
 		provider TEXT NOT NULL DEFAULT '',
 		model TEXT NOT NULL DEFAULT '',
 		served_model TEXT NOT NULL DEFAULT '',
+		route TEXT NOT NULL DEFAULT '',
 		status INTEGER NOT NULL DEFAULT 0,
 		error TEXT NOT NULL DEFAULT '',
 		input_tokens INTEGER NOT NULL DEFAULT 0,

@@ -42,7 +42,7 @@ func FullRecord(id string, at time.Time) *usage.Record {
 		KeyID: "key_1", KeyName: "ci", Tenant: "acme", User: "alice",
 		Metadata: map[string]any{"team": "search", "n": 5.0, "beta": true},
 		Ingress:  "openai", Method: "POST", Path: "/v1/chat/completions", Kind: "chat", Stream: true,
-		Provider: "openai", Model: "fast", ServedModel: "gpt-4o-mini",
+		Provider: "openai", Model: "fast", ServedModel: "gpt-4o-mini", Route: "support/default/canary",
 		Status: 200, Error: "", InputTokens: 120, OutputTokens: 45, CachedTokens: 100, Estimated: true,
 		CostUSD: 0.0000477, CacheStatus: "MISS", Step: 1, Attempts: 2, ClientIP: "10.0.0.7",
 		RequestBody: `{"model":"fast","messages":[{"role":"user","content":"héllo"}]}`, ResponseBody: `{"id":"x"}`,
