@@ -76,9 +76,10 @@ var logMigrations = []string{
 type LogStore struct {
 	db *DB
 
-	mu       sync.Mutex
-	stmts    map[int]string // rows per INSERT → statement text
-	prepared *sql.Stmt      // the full-chunk INSERT, parsed once
+	mu         sync.Mutex
+	stmts      map[int]string // rows per INSERT → statement text
+	prepared   *sql.Stmt      // the full-chunk INSERT, parsed once
+	preparedMD *sql.Stmt      // the full-chunk metadata INSERT
 }
 
 // NewLogStore migrates the log tables and returns the store.
@@ -141,15 +142,22 @@ func (s *LogStore) InsertLogs(ctx context.Context, recs []*usage.Record) error {
 			return fmt.Errorf("inserting logs: %w", err)
 		}
 	}
-	for start := 0; start < len(md); start += 1000 {
-		chunk := md[start:min(start+1000, len(md))]
+	for start := 0; start < len(md); start += metadataPerInsert {
+		chunk := md[start:min(start+metadataPerInsert, len(md))]
 		args := make([]any, 0, 3*len(chunk))
 		for _, m := range chunk {
 			args = append(args, m[0], m[1], m[2])
 		}
-		q := "INSERT INTO " + logsql.MetadataTable + " (log_id, key, value) VALUES " +
-			strings.TrimSuffix(strings.Repeat("(?,?,?),", len(chunk)), ",") + " ON CONFLICT DO NOTHING"
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		var err error
+		if len(chunk) == metadataPerInsert {
+			var stmt *sql.Stmt
+			if stmt, err = s.fullMetadataStmt(ctx); err == nil {
+				_, err = tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
+			}
+		} else {
+			_, err = tx.ExecContext(ctx, metadataSQL(len(chunk)), args...)
+		}
+		if err != nil {
 			return fmt.Errorf("inserting log metadata: %w", err)
 		}
 	}
@@ -171,6 +179,27 @@ func (s *LogStore) fullChunkStmt(ctx context.Context) (*sql.Stmt, error) {
 		s.prepared = stmt
 	}
 	return s.prepared, nil
+}
+
+// metadataPerInsert is the metadata rows per INSERT.
+const metadataPerInsert = 500
+
+func metadataSQL(n int) string {
+	return "INSERT INTO " + logsql.MetadataTable + " (log_id, key, value) VALUES " +
+		strings.TrimSuffix(strings.Repeat("(?,?,?),", n), ",") + " ON CONFLICT DO NOTHING"
+}
+
+func (s *LogStore) fullMetadataStmt(ctx context.Context) (*sql.Stmt, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.preparedMD == nil {
+		stmt, err := s.db.PrepareContext(ctx, metadataSQL(metadataPerInsert))
+		if err != nil {
+			return nil, fmt.Errorf("preparing log metadata insert: %w", err)
+		}
+		s.preparedMD = stmt
+	}
+	return s.preparedMD, nil
 }
 
 func newBuilder() *logsql.Builder { return &logsql.Builder{Placeholder: logsql.Question} }
