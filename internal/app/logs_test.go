@@ -441,3 +441,29 @@ func TestAnalyticsAPIEqualsTheRecords(t *testing.T) {
 		t.Errorf("bad group_by: %d", code)
 	}
 }
+
+func TestRetentionRunsInTheBackground(t *testing.T) {
+	g := newTestGateway(t, logsConfig("logs: {retention: {max_count: 3, interval: 1s}}\n"))
+	var last string
+	for i := 0; i < 6; i++ {
+		resp := g.do(t, "POST", "/v1/chat/completions", chatBody("openai/gpt-4o-mini", "keep the newest"))
+		readBody(t, resp)
+		last = resp.Header.Get("x-aig-log-id")
+	}
+	g.flushLogs(t)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		var page usage.Page
+		g.admin(t, "GET", "/logs?limit=100", "", &page)
+		if len(page.Records) == 3 {
+			if page.Records[0].ID != last {
+				t.Fatalf("retention must keep the newest records: %s first", page.Records[0].ID)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d records kept, want 3", len(page.Records))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
