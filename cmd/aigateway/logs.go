@@ -316,10 +316,3 @@ func tableRow(tw io.Writer, r *logusage.Record) {
 		r.CreatedAt.UTC().Format("2006-01-02 15:04:05.000"), status, dash(r.Provider), dash(model), tokens,
 		r.CostUSD, r.DurationMS, ttft, dash(r.CacheStatus), dash(r.KeyName), r.ID)
 }
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}

@@ -60,6 +60,7 @@ type Runtime struct {
 	// cacheStage its stage for this snapshot.
 	cache      *cache.Engine
 	cacheStage pipeline.Middleware
+	acc        *runtimeAccess // keys, issuers, limits, budgets (access.go)
 	// obs is the process-wide accounting; pricer this snapshot's prices.
 	obs    *Observability
 	pricer *usage.Pricer
@@ -97,6 +98,9 @@ func Build(cfg *config.Config, d Deps, stores *Stores) (*Runtime, error) {
 		return nil, err
 	}
 	if err := rt.buildCache(); err != nil {
+		return nil, err
+	}
+	if err := rt.buildAccess(); err != nil {
 		return nil, err
 	}
 	rt.handler = rt.buildPipeline()

@@ -49,6 +49,13 @@ type Config struct {
 	Redis   Redis   `yaml:"redis"`
 	Cache   Cache   `yaml:"cache"`
 
+	// Keys, Auth, Limits and Budgets control access and spend (keys.go,
+	// auth.go, limits.go, budgets.go).
+	Keys    []Key   `yaml:"keys"`
+	Auth    Auth    `yaml:"auth"`
+	Limits  Limits  `yaml:"limits"`
+	Budgets Budgets `yaml:"budgets"`
+
 	Logs    Logs    `yaml:"logs"`
 	Pricing Pricing `yaml:"pricing"`
 	Metrics Metrics `yaml:"metrics"`
