@@ -19,7 +19,7 @@ var updateScreenshots = flag.Bool("update-screenshots", false, "write the README
 // dashboardFeatures are the admin API features the browser scenario must
 // find; a step whose feature is listed fails instead of skipping when the
 // gateway lacks it.
-const dashboardFeatures = "providers,health,config,cache,keys"
+const dashboardFeatures = "providers,health,config,cache,keys,logs,analytics"
 
 // TestDashboardInBrowser runs web/e2e (playwright-core driving Debian's
 // headless Chromium) against the real binary with a fake OpenAI upstream:

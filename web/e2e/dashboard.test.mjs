@@ -194,6 +194,8 @@ step('overview charts reflect the traffic the test sends', async (t) => {
   assert.ok(Number(await page.locator('[data-chart="tokens"]').getAttribute('data-total')) > 0, 'tokens are charted');
   assert.ok(Number(await page.locator('[data-chart="cache-hit-rate"]').getAttribute('data-total')) > 0, 'the cache hit is charted');
   for (const name of ['cost', 'cache-hit-rate', 'latency', 'ttft', 'top-models']) await page.locator(`[data-chart="${name}"] canvas`).waitFor();
+  // Top keys name the key the traffic went through.
+  if (trafficKey) await page.getByRole('img', { name: new RegExp('^Top keys by cost: .*traffic-' + run) }).waitFor();
   // Grouping by model splits the requests per model.
   await page.getByLabel('Group by').selectOption('model');
   await page.waitForFunction(() => location.hash.includes('group=model'));
@@ -302,6 +304,13 @@ step('create a key, use it with curl, revoke it and see it refused', async (t) =
   const row = page.locator(`tr[data-key-name="browser-${run}"]`);
   await row.getByText('active').waitFor();
   await row.getByRole('meter').waitFor();
+  // The key the test's traffic went through shows that usage.
+  const monthStart = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), 1)).toISOString();
+  const trafficRow = page.locator(`tr[data-key-name="traffic-${run}"]`);
+  const trafficId = await trafficRow.getAttribute('data-key-id');
+  const usage = (await admin('/analytics?group_by=key&since=' + monthStart)).body.data.find((r) => r.group === trafficId);
+  assert.ok(usage?.requests > 0);
+  await trafficRow.getByText(`${usage.requests} req`).waitFor();
 
   // Edit its limits and scopes.
   await row.getByRole('button', { name: 'Edit browser-' + run }).click();
