@@ -225,6 +225,7 @@ function Record({ r, onSaved }) {
     ['Endpoint', `${r.method} ${r.path} (${r.ingress}, ${r.kind}${r.stream ? ', streamed' : ''})`],
     ['Model', r.model || '—'],
     ['Served by', r.provider ? `${r.provider} / ${r.served_model || r.model}` : '—'],
+    r.route && ['Route', html`<code>${r.route}</code>`],
     ['Fallback step', `${r.step}${r.step ? ' (a fallback target served it)' : ' (first target)'} · ${r.attempts} attempt${r.attempts === 1 ? '' : 's'}`],
     ['Key', r.key_name ? `${r.key_name} (${r.key_id})` : r.key_id || '—'],
     r.tenant && ['Tenant', r.tenant],
