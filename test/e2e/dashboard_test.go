@@ -62,11 +62,16 @@ func TestDashboardInBrowser(t *testing.T) {
 	fake := providertest.NewFake(providertest.Options{APIKey: "sk-upstream"})
 	up := httptest.NewServer(fake)
 	t.Cleanup(up.Close)
-	g := StartGateway(t, GatewayOptions{Env: map[string]string{
-		"OPENAI_API_KEY":        "sk-upstream",
-		"OPENAI_BASE_URL":       up.URL + "/v1",
-		"AIGATEWAY_ADMIN_TOKEN": adminToken,
-	}})
+	g := StartGateway(t, GatewayOptions{
+		Env: map[string]string{
+			"OPENAI_API_KEY":        "sk-upstream",
+			"OPENAI_BASE_URL":       up.URL + "/v1",
+			"AIGATEWAY_ADMIN_TOKEN": adminToken,
+		},
+		// An alias and a route for the read-only routing views.
+		Config: "models:\n  - name: fast\n    targets:\n      - model: openai/gpt-4o-mini\n" +
+			"routes:\n  - name: assistant\n    model: fast\n",
+	})
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

@@ -348,6 +348,12 @@ step('providers, deployment health and routes', async () => {
   await dep.waitFor();
   await dep.getByText('closed').waitFor();
   await page.getByRole('heading', { name: 'Model aliases' }).waitFor();
+  // The alias and route of the test's config, read-only.
+  await page.getByRole('rowheader', { name: 'fast' }).waitFor();
+  await page.locator('section[aria-labelledby="aliases"]').getByText('openai/gpt-4o-mini').waitFor();
+  const route = page.locator('section[aria-labelledby="routes"] details');
+  await route.locator('summary').filter({ hasText: 'assistant' }).click();
+  await route.locator('pre').filter({ hasText: '"model": "fast"' }).waitFor();
 });
 
 step('cache figures and purge', async (t) => {
@@ -380,7 +386,8 @@ step('keyboard: skip link, navigation and dialogs without a mouse', async () => 
   assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Logs');
   await page.keyboard.press('Enter');
   await page.waitForFunction(() => location.hash.startsWith('#/logs'));
-  assert.equal(await page.evaluate(() => document.activeElement.id), 'main', 'a new page moves focus to its content');
+  // A new page moves focus to its content (once it has rendered).
+  await page.waitForFunction(() => document.activeElement?.id === 'main');
   await page.keyboard.press('Tab');
   assert.equal(await page.evaluate(() => document.activeElement.name), 'since', 'the next stop is the first filter');
   const visible = await page.evaluate(() => {
