@@ -1,0 +1,116 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"time"
+
+	"github.com/aigateway/aigateway/internal/app"
+	"github.com/aigateway/aigateway/internal/config"
+)
+
+// Allocations per request cannot be read from outside a process, and the
+// gateway process exposes nothing to scrape. So the harness builds the same
+// gateway in its own process (same config, same upstream client, the same
+// fake process upstream) and counts the heap allocations of its handler
+// directly, per request. What this leaves out is the HTTP server's own
+// per-connection work, which every Go server pays.
+
+// allocStats are the in-process per-request costs of the gateway handler.
+type allocStats struct {
+	Allocs, Bytes float64
+}
+
+// measureAllocs serves the scenario's request through an in-process
+// gateway, sequentially, for up to d or n requests after a warm-up.
+func measureAllocs(sc scenario, fakeURL string, d time.Duration, n int) (allocStats, error) {
+	env := map[string]string{"BENCH_FAKE_URL": fakeURL}
+	cfg, err := config.Parse([]byte(sc.gatewayConfig()), func(k string) string { return env[k] })
+	if err != nil {
+		return allocStats{}, fmt.Errorf("gateway config: %w", err)
+	}
+	g, err := app.New(cfg, app.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		return allocStats{}, err
+	}
+	defer g.Close()
+	h := g.Handler()
+	model := sc.GatewayModel
+	if model == "" {
+		model = "openai/gpt-4o-mini"
+	}
+	body := sc.body(model)
+	br := bytes.NewReader(body)
+	req, err := http.NewRequest(http.MethodPost, "http://gateway/v1/chat/completions", io.NopCloser(br))
+	if err != nil {
+		return allocStats{}, err
+	}
+	req.RemoteAddr = "127.0.0.1:40000"
+	for _, kv := range mergeHeaders([][2]string{{"Content-Type", "application/json"}, {"Authorization", "Bearer " + fakeAPIKey}}, sc.GatewayHeaders) {
+		req.Header.Set(kv[0], kv[1])
+	}
+	w := &discardWriter{h: make(http.Header)}
+	serve := func() error {
+		br.Reset(body)
+		req.ContentLength = int64(len(body))
+		w.reset()
+		h.ServeHTTP(w, req)
+		if w.status != http.StatusOK {
+			return fmt.Errorf("in-process gateway answered %d", w.status)
+		}
+		return nil
+	}
+	for i := 0; i < 20; i++ {
+		if err := serve(); err != nil {
+			return allocStats{}, err
+		}
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	deadline := time.Now().Add(d)
+	count := 0
+	for count < n && time.Now().Before(deadline) {
+		if err := serve(); err != nil {
+			return allocStats{}, err
+		}
+		count++
+	}
+	runtime.ReadMemStats(&after)
+	return allocStats{
+		Allocs: float64(after.Mallocs-before.Mallocs) / float64(count),
+		Bytes:  float64(after.TotalAlloc-before.TotalAlloc) / float64(count),
+	}, nil
+}
+
+// discardWriter is a ResponseWriter that keeps only the status.
+type discardWriter struct {
+	h      http.Header
+	status int
+}
+
+func (w *discardWriter) reset() {
+	clear(w.h)
+	w.status = 0
+}
+
+func (w *discardWriter) Header() http.Header { return w.h }
+
+func (w *discardWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+}
+
+func (w *discardWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return len(p), nil
+}
+
+func (w *discardWriter) Flush() {}
