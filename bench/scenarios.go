@@ -1,9 +1,10 @@
 package main
 
 import (
-	"encoding/json"
 	"strings"
 	"time"
+
+	"github.com/aigateway/aigateway/internal/provider/providertest"
 )
 
 // fakeOptions pace the fake upstream for a scenario.
@@ -164,24 +165,7 @@ func (s scenario) gatewayConfig() string {
 
 // body returns the chat request body for a model.
 func (s scenario) body(model string) []byte {
-	text := "Say hello."
-	if s.PromptBytes > 0 {
-		// words, so the fake's token count and any tokenizer see text
-		text = strings.Repeat("lorem ipsum dolor sit amet ", s.PromptBytes/27+1)[:s.PromptBytes]
-	}
-	req := map[string]any{
-		"model": model,
-		"messages": []map[string]string{
-			{"role": "system", "content": "You are a helpful assistant."},
-			{"role": "user", "content": text},
-		},
-		"max_tokens": 256,
-	}
-	if s.Stream {
-		req["stream"] = true
-	}
-	b, _ := json.Marshal(req)
-	return b
+	return providertest.ChatBody(model, s.PromptBytes, s.Stream)
 }
 
 // request returns the whole HTTP request for target t.

@@ -74,13 +74,15 @@ var chatRequestKeys = map[string]bool{
 	"reasoning_effort": true,
 }
 
-// UnmarshalJSON decodes the known members and keeps the rest in Extra.
+// UnmarshalJSON decodes the known members and keeps the rest in Extra. It
+// validates b itself (as json.Unmarshal does), so it may be called directly
+// on untrusted bytes.
 func (r *ChatRequest) UnmarshalJSON(b []byte) error {
 	var w chatRequestJSON
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	extra, err := collectExtra(b, func(k string) bool { return chatRequestKeys[k] })
+	extra, err := collectExtra(b, chatRequestKeys)
 	if err != nil {
 		return err
 	}
@@ -89,7 +91,9 @@ func (r *ChatRequest) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// MarshalJSON encodes the known members followed by Extra.
+// MarshalJSON encodes the known members followed by Extra. Its output is
+// byte for byte what json.Marshal returns for r, so encoders may call it
+// directly.
 func (r ChatRequest) MarshalJSON() ([]byte, error) {
 	b, err := json.Marshal(chatRequestJSON(r))
 	if err != nil {
@@ -127,7 +131,7 @@ func (m *Message) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	extra, err := collectExtra(b, func(k string) bool { return messageKeys[k] })
+	extra, err := collectExtra(b, messageKeys)
 	if err != nil {
 		return err
 	}

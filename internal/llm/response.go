@@ -45,7 +45,7 @@ func (r *ChatResponse) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	extra, err := collectExtra(b, func(k string) bool { return chatResponseKeys[k] })
+	extra, err := collectExtra(b, chatResponseKeys)
 	if err != nil {
 		return err
 	}

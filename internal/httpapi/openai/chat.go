@@ -40,8 +40,14 @@ var validRoles = map[string]bool{
 // DecodeChat parses and validates a chat completion request body.
 func DecodeChat(body []byte) (*llm.ChatRequest, error) {
 	var req llm.ChatRequest
-	if err := httpx.DecodeJSON(body, &req); err != nil {
-		return nil, err
+	if len(body) == 0 {
+		return nil, httpx.DecodeJSON(body, &req) // the empty-body error
+	}
+	// ChatRequest.UnmarshalJSON validates its input itself, so calling it
+	// directly saves json.Unmarshal's own two passes over the body (checking
+	// it, finding the value's end) with the same errors at the same offsets.
+	if err := req.UnmarshalJSON(body); err != nil {
+		return nil, httpx.BadJSON(err)
 	}
 	if req.Model == "" {
 		return nil, gwerr.BadRequest("model", "you must provide a model parameter")

@@ -1,0 +1,121 @@
+package llm
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+)
+
+// requestSamples are request bodies whose canonical encoding must not
+// depend on how it is called.
+var requestSamples = []string{
+	`{"model":"m","messages":[{"role":"user","content":"hi"}]}`,
+	`{"model":"m","messages":[{"role":"user","content":"a <b> & c \u2028"}],"metadata":{"note":"<x> & y"}}`,
+	`{ "model" : "m" , "messages" : [ { "role" : "user" , "content" : [ {"type":"text","text":"x"} ] , "x_extra" : { "a" : [ 1 , 2 ] } } ] , "logit_bias" : { "50256" : -100 } }`,
+	`{"model":"m","messages":[{"role":"assistant","content":null,"tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{\"a\": 1}"}}]}],"tools":[{"type":"function","function":{"name":"f","parameters":{ "type": "object" }}}],"tool_choice":{"type":"function","function":{"name":"f"}},"stop":"x","top_k":5,"weird":"\u00e9\ud83d\ude00"}`,
+	"{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"e\":\"\xe2\x80\xa8 line sep\"}",
+}
+
+// TestMarshalJSONMatchesJSONMarshal guards the shortcut encoders take:
+// calling MarshalJSON directly must give json.Marshal's exact bytes.
+func TestMarshalJSONMatchesJSONMarshal(t *testing.T) {
+	for _, body := range requestSamples {
+		var r ChatRequest
+		if err := json.Unmarshal([]byte(body), &r); err != nil {
+			t.Fatalf("%s: %v", body, err)
+		}
+		direct, err := r.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		viaJSON, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(direct, viaJSON) {
+			t.Errorf("MarshalJSON and json.Marshal differ\n direct: %s\n   json: %s", direct, viaJSON)
+		}
+	}
+}
+
+// TestUnmarshalJSONDirectMatchesJSONUnmarshal guards the decode shortcut:
+// UnmarshalJSON on raw bytes behaves as json.Unmarshal does, errors too.
+func TestUnmarshalJSONDirectMatchesJSONUnmarshal(t *testing.T) {
+	inputs := append([]string{
+		``, ` `, `null`, `[]`, `"x"`, `{}`, `{"model":1}`, `{"model":"m"} x`, `{"model":"m",}`,
+		` {"model":"m","messages":[]} `, `{"messages":[null]}`, `{"messages":[{"role":5}]}`,
+		`{"temperature":"hot","messages":[{"role":5}]}`, `{"messages":[{"content":"\ud800"}]}`,
+		`{"messages":[{"content":"a\u0000b"}]}`, "{\"messages\":[{\"content\":\"\xff\"}]}",
+		`{"a\u0062c":1,"model":"m"}`,
+	}, requestSamples...)
+	for _, in := range inputs {
+		var direct, viaJSON ChatRequest
+		errDirect := direct.UnmarshalJSON([]byte(in))
+		errJSON := json.Unmarshal([]byte(in), &viaJSON)
+		if (errDirect == nil) != (errJSON == nil) || (errDirect != nil && errDirect.Error() != errJSON.Error()) {
+			t.Errorf("%q: direct error %v, json.Unmarshal error %v", in, errDirect, errJSON)
+			continue
+		}
+		if errDirect != nil {
+			continue
+		}
+		a, _ := json.Marshal(direct)
+		b, _ := json.Marshal(viaJSON)
+		if !bytes.Equal(a, b) {
+			t.Errorf("%q: decoded differently\n direct: %s\n   json: %s", in, a, b)
+		}
+	}
+}
+
+// FuzzChatRequestEncoding checks both shortcuts on arbitrary input.
+func FuzzChatRequestEncoding(f *testing.F) {
+	for _, s := range requestSamples {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var direct, viaJSON ChatRequest
+		errDirect := direct.UnmarshalJSON(b)
+		errJSON := json.Unmarshal(b, &viaJSON)
+		if (errDirect == nil) != (errJSON == nil) || (errDirect != nil && errDirect.Error() != errJSON.Error()) {
+			t.Fatalf("direct error %v, json.Unmarshal error %v", errDirect, errJSON)
+		}
+		if errDirect != nil {
+			return
+		}
+		out, err := direct.MarshalJSON()
+		if err != nil {
+			return // e.g. a value json cannot encode back; json.Marshal fails alike
+		}
+		want, err := json.Marshal(viaJSON)
+		if err != nil {
+			t.Fatalf("json.Marshal failed where MarshalJSON did not: %v", err)
+		}
+		if !bytes.Equal(out, want) {
+			t.Fatalf("encodings differ\n direct: %s\n   json: %s", out, want)
+		}
+	})
+}
+
+// FuzzPlainString checks the string fast path of Content decoding against
+// encoding/json on every valid JSON string.
+func FuzzPlainString(f *testing.F) {
+	for _, s := range []string{`"abc"`, `"a\"b"`, `"é"`, "\"\xff\"", `"\u00e9"`, "\"a\tb\"", `""`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if !json.Valid(b) {
+			return
+		}
+		got, ok := plainString(b)
+		if !ok {
+			return
+		}
+		var want string
+		if err := json.Unmarshal(b, &want); err != nil {
+			t.Fatalf("fast path accepted %q, json.Unmarshal: %v", b, err)
+		}
+		if got != want {
+			t.Fatalf("%q: fast path %q, json.Unmarshal %q", b, got, want)
+		}
+	})
+}
