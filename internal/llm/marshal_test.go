@@ -119,3 +119,31 @@ func FuzzPlainString(f *testing.F) {
 		}
 	})
 }
+
+// TestChatResponseShortcuts guards the same two shortcuts for responses.
+func TestChatResponseShortcuts(t *testing.T) {
+	for _, in := range []string{
+		`{"id":"c","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"a <b> & c"},"finish_reason":"stop","logprobs":null}],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3},"system_fingerprint":"fp"}`,
+		`{ "id" : "c" , "choices" : [ { "message" : { "role" : "assistant" , "content" : null , "tool_calls" : [ { "id" : "t" , "type" : "function" , "function" : { "name" : "f" , "arguments" : "{}" } } ] , "annotations" : [ ] } } ] , "service_tier" : "default" , "x" : { "y" : "<z>" } }`,
+		``, `null`, `[]`, `{"choices":{}}`, `{"created":"x"}`, `{"id":"c"} trailing`,
+	} {
+		var direct, viaJSON ChatResponse
+		errDirect := direct.UnmarshalJSON([]byte(in))
+		errJSON := json.Unmarshal([]byte(in), &viaJSON)
+		if (errDirect == nil) != (errJSON == nil) || (errDirect != nil && errDirect.Error() != errJSON.Error()) {
+			t.Errorf("%q: direct error %v, json.Unmarshal error %v", in, errDirect, errJSON)
+			continue
+		}
+		if errDirect != nil {
+			continue
+		}
+		a, err := direct.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(viaJSON)
+		if !bytes.Equal(a, b) {
+			t.Errorf("%q: encodings differ\n direct: %s\n   json: %s", in, a, b)
+		}
+	}
+}

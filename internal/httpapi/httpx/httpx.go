@@ -97,6 +97,11 @@ func WriteJSON(w http.ResponseWriter, c *pipeline.Call, status int, v any) {
 		WriteError(w, c, gwerr.Internal(err), FormatOpenAI)
 		return
 	}
+	WriteBody(w, c, status, body)
+}
+
+// WriteBody writes an encoded JSON body with the call's headers.
+func WriteBody(w http.ResponseWriter, c *pipeline.Call, status int, body []byte) {
 	h := w.Header()
 	WriteOutcomeHeaders(h, c)
 	h.Set("Content-Type", "application/json")

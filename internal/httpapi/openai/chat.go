@@ -91,7 +91,13 @@ func (h *Chat) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case res.Stream != nil:
 		WriteStream(w, c, res.Stream, c.Chat.WantsUsageInStream())
 	case res.Chat != nil:
-		httpx.WriteJSON(w, c, http.StatusOK, res.Chat)
+		// MarshalJSON gives json.Marshal's bytes without its second pass
+		body, err := res.Chat.MarshalJSON()
+		if err != nil {
+			httpx.WriteError(w, c, gwerr.Internal(fmt.Errorf("encoding chat response: %w", err)), httpx.FormatOpenAI)
+			return
+		}
+		httpx.WriteBody(w, c, http.StatusOK, body)
 	default:
 		httpx.WriteError(w, c, gwerr.Internal(fmt.Errorf("pipeline returned no chat result")), httpx.FormatOpenAI)
 	}
