@@ -189,6 +189,9 @@ type streamsSpec struct {
 	// Opened is called once every stream has received its first event
 	// (or failed), while all of them are open.
 	Opened func()
+	// Progress is how long after Opened every open stream must receive
+	// another event, or count as stalled.
+	Progress time.Duration
 }
 
 // streamsResult is what holding N streams observed.
@@ -266,19 +269,20 @@ func runStreams(s streamsSpec) streamsResult {
 	if s.Opened != nil {
 		s.Opened()
 	}
-	// every open stream must make progress while all are open
-	for time.Now().Before(deadline) {
-		stalled := 0
-		for _, st := range streams {
-			if n := st.events.Load(); n == 1 {
-				stalled++
+	// every open stream must keep making progress while all are open
+	seen := make([]int64, len(streams))
+	for i, st := range streams {
+		seen[i] = st.events.Load()
+	}
+	time.Sleep(s.Progress)
+	for i, st := range streams {
+		if n := st.events.Load(); n > 0 && n == seen[i] {
+			select {
+			case <-st.done: // finished or failed: not stalled
+			default:
+				res.Stalled++
 			}
 		}
-		res.Stalled = stalled
-		if stalled == 0 {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 	mu.Lock()
 	for _, st := range streams {

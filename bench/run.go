@@ -235,6 +235,7 @@ func (h *harness) measureStreams(targets []*target, reports map[string]*targetRe
 		m0 := sampleCPU(counted)
 		res := runStreams(streamsSpec{
 			Addr: t.addr, Req: t.req, N: h.set.Streams, Parallel: 64, Timeout: 60 * time.Second,
+			Progress: 4 * sc.Fake.ChunkDelay,
 			Opened: func() {
 				if len(t.pids) == 0 {
 					return
