@@ -45,10 +45,12 @@ providers:
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
+	cfg.DataDir = t.TempDir()
 	gw, err := New(cfg, Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatalf("gateway: %v", err)
 	}
+	t.Cleanup(func() { gw.Close() })
 	srv := httptest.NewServer(gw.Handler())
 	t.Cleanup(srv.Close)
 	return &testGateway{fake: fake, upstream: up, gw: gw, srv: srv}

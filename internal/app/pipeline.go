@@ -16,20 +16,32 @@ import (
 //
 // Once per upstream attempt (inside the router, outermost first):
 //
+//	breaker  – refuse a deployment whose circuit is open; count failures,
+//	           also of streams that break midway
+//	load     – in-flight, latency and tokens per deployment for balancing
 //	invoke   – call the provider; record usage and first byte
+//
+// Where the stages still to come belong, and why (outermost first):
+//
+//	requestlog – right after recover: it must see every outcome, also
+//	             refusals by auth and limits, and write after the stream ends
+//	metrics, trace
+//	ipfilter, auth – before decode: no body is read for a refused caller
+//	decode
+//	guardrails – mask/check the prompt before anything keys on it; restore
+//	             and filter the answer on the way out (also cache hits)
+//	ratelimit, budget – outside the cache, so a hit still counts as a
+//	             request but charges no spend
+//	cache      – outside usage: a hit makes no upstream call and costs 0
+//	usage      – tokens (estimated where missing) and cost of a miss
+//	router     – per attempt: breaker, then invoke
 func (rt *Runtime) buildPipeline() pipeline.Handler {
 	cfg := rt.cfg
-	attempt := pipeline.ChainAttempt(
-		pipeline.Invoke(),
+	attempt := pipeline.ChainAttempt(pipeline.Invoke(),
+		routing.BreakerStage(rt.routing, rt.breakerSettings()),
+		routing.LoadStage(rt.routing),
 	)
-	rt.router = routing.New(routing.Options{
-		Registry:       rt.registry,
-		Aliases:        rt.aliases,
-		StaticModels:   rt.staticModels,
-		Retry:          rt.retryPolicy(),
-		AttemptTimeout: cfg.Server.RequestTimeout.D(),
-		Attempter:      attempt,
-	})
+	rt.router = routing.New(rt.routerOptions(attempt))
 	return pipeline.Chain(rt.router,
 		pipeline.Recover(rt.log),
 		pipeline.Decode(pipeline.DecodeConfig{

@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -15,10 +16,12 @@ import (
 
 	"github.com/aigateway/aigateway/internal/config"
 	"github.com/aigateway/aigateway/internal/httpapi"
+	"github.com/aigateway/aigateway/internal/httpapi/admin"
 	"github.com/aigateway/aigateway/internal/httpapi/httpx"
 	"github.com/aigateway/aigateway/internal/pipeline"
 	"github.com/aigateway/aigateway/internal/provider"
 	"github.com/aigateway/aigateway/internal/routing"
+	"github.com/aigateway/aigateway/internal/routing/rules"
 )
 
 // Deps are process-wide resources that outlive config snapshots.
@@ -26,15 +29,22 @@ type Deps struct {
 	Log *slog.Logger
 	// HTTPClient calls providers (default: NewUpstreamClient()).
 	HTTPClient *http.Client
+	// Routing is what routing learns about upstreams (breakers, load,
+	// route-limit counts); shared by every runtime so reloads keep it
+	// (default: new per runtime).
+	Routing *routing.State
 }
 
 // Runtime is everything built from one config snapshot. It is immutable
 // once built; requests hold on to the one they started with.
 type Runtime struct {
 	cfg          *config.Config
+	stores       *Stores
 	log          *slog.Logger
 	registry     *provider.Registry
 	aliases      map[string]routing.Alias
+	routes       *rules.Set
+	routing      *routing.State
 	staticModels map[string][]string
 	router       *routing.Router
 	handler      pipeline.Handler
@@ -42,8 +52,8 @@ type Runtime struct {
 
 // Build constructs a runtime; it fails without side effects, so a bad
 // reload leaves the running runtime untouched.
-func Build(cfg *config.Config, d Deps) (*Runtime, error) {
-	rt := &Runtime{cfg: cfg, log: d.Log}
+func Build(cfg *config.Config, d Deps, stores *Stores) (*Runtime, error) {
+	rt := &Runtime{cfg: cfg, log: d.Log, stores: stores}
 	factories := providerFactories()
 	var specs []provider.Spec
 	rt.staticModels = map[string][]string{}
@@ -60,18 +70,8 @@ func Build(cfg *config.Config, d Deps) (*Runtime, error) {
 		return nil, fmt.Errorf("building providers: %w", err)
 	}
 	rt.registry = reg
-	rt.aliases = map[string]routing.Alias{}
-	for i, a := range cfg.Models {
-		alias := routing.Alias{Name: a.Name}
-		for j, t := range a.Targets {
-			pid, model, _ := provider.SplitModel(t.Model)
-			p, ok := reg.Lookup(pid)
-			if !ok {
-				return nil, fmt.Errorf("models[%d].targets[%d].model: provider %q is not enabled", i, j, pid)
-			}
-			alias.Targets = append(alias.Targets, pipeline.Target{Provider: p, ProviderID: pid, Model: model, Params: t.Params})
-		}
-		rt.aliases[a.Name] = alias
+	if err := rt.buildRouting(d.Routing); err != nil {
+		return nil, err
 	}
 	rt.handler = rt.buildPipeline()
 	return rt, nil
@@ -95,9 +95,8 @@ func (rt *Runtime) retryPolicy() routing.RetryPolicy {
 // Pipeline implements httpx.Backend.
 func (rt *Runtime) Pipeline() pipeline.Handler { return rt.handler }
 
-// Ready implements httpx.Backend: the embedded runtime has no remote stores
-// yet, so it is ready once built.
-func (rt *Runtime) Ready(ctx context.Context) error { return ctx.Err() }
+// Ready implements httpx.Backend: every store must answer.
+func (rt *Runtime) Ready(ctx context.Context) error { return rt.stores.Ping(ctx) }
 
 // Config returns the snapshot's configuration (read-only).
 func (rt *Runtime) Config() *config.Config { return rt.cfg }
@@ -112,6 +111,7 @@ func (rt *Runtime) Close() error { return nil }
 // reload.
 type Gateway struct {
 	deps    Deps
+	stores  *Stores
 	current atomic.Pointer[Runtime]
 	handler http.Handler
 }
@@ -119,17 +119,30 @@ type Gateway struct {
 // New builds the first runtime and the HTTP handler.
 func New(cfg *config.Config, d Deps) (*Gateway, error) {
 	if d.HTTPClient == nil {
-		d.HTTPClient = NewUpstreamClient()
+		d.HTTPClient = newUpstreamClient(cfg.Server.ConnectTimeout.D())
 	}
-	rt, err := Build(cfg, d)
+	if d.Routing == nil {
+		d.Routing = routing.NewState(routing.StateOptions{})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	stores, err := OpenStores(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	g := &Gateway{deps: d}
+	rt, err := Build(cfg, d, stores)
+	if err != nil {
+		stores.Close()
+		return nil, err
+	}
+	g := &Gateway{deps: d, stores: stores}
 	g.current.Store(rt)
 	g.handler = httpapi.New(httpapi.Options{
 		Source: func() httpx.Backend { return g.current.Load() },
 		Log:    d.Log,
+		Extra: func(mux *http.ServeMux) {
+			admin.Register(mux, admin.Options{Source: func() admin.Backend { return g.current.Load() }, Log: d.Log})
+		},
 	})
 	return g, nil
 }
@@ -143,7 +156,7 @@ func (g *Gateway) Runtime() *Runtime { return g.current.Load() }
 // Reload builds a runtime from cfg and swaps it in. The old runtime is
 // closed after grace, when requests that started on it have finished.
 func (g *Gateway) Reload(cfg *config.Config, grace time.Duration) error {
-	rt, err := Build(cfg, g.deps)
+	rt, err := Build(cfg, g.deps, g.stores)
 	if err != nil {
 		return err
 	}
@@ -156,8 +169,10 @@ func (g *Gateway) Reload(cfg *config.Config, grace time.Duration) error {
 	return nil
 }
 
-// Close closes the current runtime.
-func (g *Gateway) Close() error { return g.current.Load().Close() }
+// Close closes the current runtime and the stores.
+func (g *Gateway) Close() error {
+	return errors.Join(g.current.Load().Close(), g.stores.Close())
+}
 
 // NewUpstreamClient returns the HTTP client for provider calls, tuned for a
 // proxy: many idle connections per host (Go's default of 2 would open a new
@@ -168,11 +183,17 @@ func (g *Gateway) Close() error { return g.current.Load().Close() }
 // for as long as it lives, and 32 KiB ones made 5,000 open streams cost
 // 64 KiB each in buffers alone (bench: open-streams), while a 100 KB prompt
 // costs only a few more write calls with small ones.
-func NewUpstreamClient() *http.Client {
+func NewUpstreamClient() *http.Client { return newUpstreamClient(0) }
+
+// newUpstreamClient is NewUpstreamClient with a connect timeout (0: 10s).
+func newUpstreamClient(connect time.Duration) *http.Client {
+	if connect <= 0 {
+		connect = 10 * time.Second
+	}
 	t := &http.Transport{
 		Proxy: http.ProxyFromEnvironment,
 		DialContext: (&net.Dialer{
-			Timeout:   10 * time.Second,
+			Timeout:   connect,
 			KeepAlive: 30 * time.Second,
 		}).DialContext,
 		ForceAttemptHTTP2:     true,

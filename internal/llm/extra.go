@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 )
 
 // Extra holds JSON object members that a canonical type does not model, keyed
@@ -219,7 +220,9 @@ func appendExtra(obj []byte, extra Extra) ([]byte, error) {
 			out = append(out, ',')
 		}
 		empty = false
-		kb, err := json.Marshal(k)
+		// invalid UTF-8 becomes U+FFFD, as encoding/json decodes it, so
+		// encoding is stable across decode → encode cycles
+		kb, err := json.Marshal(strings.ToValidUTF8(k, "\uFFFD"))
 		if err != nil {
 			return nil, err
 		}

@@ -130,6 +130,9 @@ type Target struct {
 	Model string
 	// Params override request parameters for this target (alias config).
 	Params map[string]any
+	// Deployment names the upstream deployment for health (circuit
+	// breaker), load balancing and logs; empty means "provider/model".
+	Deployment string
 	// Native is the request for native/universal targets.
 	Native *provider.NativeRequest
 }
@@ -141,6 +144,9 @@ type Outcome struct {
 	ServedModel string // model name as sent to that provider
 	Step        int    // index of the target that served
 	Attempts    int    // upstream attempts made, all targets
+	// Route is the dynamic route and the branches it took
+	// ("support/default/canary"), empty when no route chose the model.
+	Route       string
 	CacheStatus string
 	Status      int
 	Err         error
@@ -153,6 +159,18 @@ type Outcome struct {
 	UpstreamStart time.Time
 	FirstByte     time.Time // first response byte (or stream event) from upstream
 	End           time.Time
+}
+
+// DeploymentKey is t's Deployment, or "provider/model".
+func (t *Target) DeploymentKey() string {
+	if t.Deployment != "" {
+		return t.Deployment
+	}
+	id := t.ProviderID
+	if t.Provider != nil {
+		id = t.Provider.ID()
+	}
+	return id + "/" + t.Model
 }
 
 // Result is a call's answer: exactly one field is set.
