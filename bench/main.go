@@ -47,6 +47,7 @@ type harness struct {
 	nofile     uint64
 	set        settings
 	allocs     bool
+	profileDir string
 	targets    map[string]bool
 	// live are the targets and fake of the running scenario, stopped on
 	// interrupt.
@@ -67,6 +68,7 @@ func run(args []string) int {
 		nginxFlag  = fs.String("nginx", "auto", "nginx binary, or off")
 		gatewayBin = fs.String("gateway-bin", "", "use this aigateway binary instead of building ./cmd/aigateway")
 		allocs     = fs.Bool("allocs", true, "measure the gateway's allocations per request in-process")
+		profile    = fs.String("profile", "", "write the gateway's CPU profile per scenario (and heap profile with open streams) to this `directory`, from its admin API")
 		list       = fs.Bool("list", false, "list the scenarios and exit")
 	)
 	fs.Usage = func() {
@@ -93,10 +95,11 @@ func run(args []string) int {
 		return 2
 	}
 	h := &harness{
-		cpus:    runtime.NumCPU(),
-		allocs:  *allocs,
-		targets: map[string]bool{},
-		live:    make(chan []*proc, 1),
+		cpus:       runtime.NumCPU(),
+		allocs:     *allocs,
+		profileDir: *profile,
+		targets:    map[string]bool{},
+		live:       make(chan []*proc, 1),
 		set: settings{Rounds: max(1, *rounds), DurationS: duration.Seconds(), WarmupS: warmup.Seconds(),
 			MaxRequests: *maxReq, Streams: *streams},
 	}

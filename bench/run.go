@@ -83,7 +83,9 @@ func (h *harness) runScenario(sc scenario) scenarioReport {
 	if sc.OpenStreams {
 		foreign, total = h.measureStreams(targets, reports, sc, ours)
 	} else {
+		stop := h.profileGateway(targets, sc, len(targets))
 		foreign, total = h.measureLoad(targets, reports, sc, ours)
+		stop()
 	}
 	if total > 0 {
 		sr.ForeignCPU = float64(max(foreign, 0)) / float64(total)
@@ -239,6 +241,9 @@ func (h *harness) measureStreams(targets []*target, reports map[string]*targetRe
 			Opened: func() {
 				if len(t.pids) == 0 {
 					return
+				}
+				if t.name == targetGateway {
+					h.fetchProfile(t, "heap?gc=1", sc.Name+"-gateway.heap.pprof")
 				}
 				// let the last streams settle before reading
 				time.Sleep(500 * time.Millisecond)

@@ -191,6 +191,10 @@ func (h *harness) startGateway(configYAML, fakeURL string) (*target, error) {
 	cmd := exec.Command(h.gatewayBin, "serve", "--listen", "127.0.0.1:0",
 		"--config", path, "--data-dir", filepath.Join(dir, "data"))
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "BENCH_FAKE_URL=" + fakeURL}
+	if h.profileDir != "" {
+		// profiles come from the admin API, which needs a token
+		cmd.Env = append(cmd.Env, "AIGATEWAY_ADMIN_TOKEN="+adminToken)
+	}
 	p, addr, err := startProc("gateway", cmd, gatewayListeningRE, 30*time.Second)
 	if err != nil {
 		return nil, err
