@@ -25,18 +25,11 @@ var allTargets = []string{targetDirect, targetFloor, targetNginx, targetGateway}
 type target struct {
 	name  string
 	addr  string
-	path  string
 	req   []byte // the whole HTTP request
 	procs []*proc
 	// pids are the processes whose CPU and memory are the target's cost
 	// (none for direct: the fake is the baseline, not a proxy).
 	pids []int
-}
-
-func (t *target) stop() {
-	for _, p := range t.procs {
-		p.stop()
-	}
 }
 
 func (t *target) alive() error {
