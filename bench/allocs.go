@@ -27,12 +27,13 @@ type allocStats struct {
 
 // measureAllocs serves the scenario's request through an in-process
 // gateway, sequentially, for up to d or n requests after a warm-up.
-func measureAllocs(sc scenario, fakeURL string, d time.Duration, n int) (allocStats, error) {
+func measureAllocs(sc scenario, fakeURL, dataDir string, d time.Duration, n int) (allocStats, error) {
 	env := map[string]string{"BENCH_FAKE_URL": fakeURL}
 	cfg, err := config.Parse([]byte(sc.gatewayConfig()), func(k string) string { return env[k] })
 	if err != nil {
 		return allocStats{}, fmt.Errorf("gateway config: %w", err)
 	}
+	cfg.DataDir = dataDir
 	g, err := app.New(cfg, app.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		return allocStats{}, err

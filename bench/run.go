@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -101,7 +102,7 @@ func (h *harness) runScenario(sc scenario) scenarioReport {
 			}
 		}
 		if t.name == targetGateway && h.allocs && !sc.OpenStreams {
-			a, err := measureAllocs(sc, fakeURL+"/v1", time.Second, 5000)
+			a, err := measureAllocs(sc, fakeURL+"/v1", filepath.Join(h.tmp, "allocs-"+sc.Name), time.Second, 5000)
 			if err != nil {
 				r.FirstError = "allocs: " + err.Error()
 			} else {

@@ -46,10 +46,12 @@ providers:
 	if err != nil {
 		b.Fatal(err)
 	}
+	cfg.DataDir = b.TempDir()
 	g, err := New(cfg, Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), HTTPClient: client})
 	if err != nil {
 		b.Fatal(err)
 	}
+	b.Cleanup(func() { g.Close() })
 	rd := bytes.NewReader(body)
 	req := httptest.NewRequest(http.MethodPost, "/v1/chat/completions", io.NopCloser(rd))
 	req.Header.Set("Content-Type", "application/json")
