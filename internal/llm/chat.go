@@ -127,6 +127,9 @@ var messageKeys = map[string]bool{
 
 // UnmarshalJSON decodes the known members and keeps the rest in Extra.
 func (m *Message) UnmarshalJSON(b []byte) error {
+	if decodeMessageFast(b, m) {
+		return nil
+	}
 	var w messageJSON
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
@@ -142,11 +145,42 @@ func (m *Message) UnmarshalJSON(b []byte) error {
 
 // MarshalJSON encodes the known members followed by Extra.
 func (m Message) MarshalJSON() ([]byte, error) {
-	b, err := json.Marshal(messageJSON(m))
+	b, err := json.Marshal(m.wire())
 	if err != nil {
 		return nil, err
 	}
 	return appendExtra(b, m.Extra)
+}
+
+// messageWire is Message as encoded, with the content as a plain value:
+// encoding/json then escapes the text once, where Content.MarshalJSON's
+// output would be validated and compacted again (a second pass over every
+// prompt). TestMessageWireMirrorsMessage keeps the two types in step.
+type messageWire struct {
+	Role             string     `json:"role"`
+	Content          any        `json:"content"`
+	Name             string     `json:"name,omitempty"`
+	ToolCalls        []ToolCall `json:"tool_calls,omitempty"`
+	ToolCallID       string     `json:"tool_call_id,omitempty"`
+	Refusal          *string    `json:"refusal,omitempty"`
+	ReasoningContent string     `json:"reasoning_content,omitempty"`
+}
+
+func (m *Message) wire() messageWire {
+	w := messageWire{Role: m.Role, Name: m.Name, ToolCalls: m.ToolCalls, ToolCallID: m.ToolCallID,
+		Refusal: m.Refusal, ReasoningContent: m.ReasoningContent}
+	switch c := m.Content; c.kind {
+	case contentText:
+		w.Content = c.text
+	case contentParts:
+		// as Content.MarshalJSON: nil parts are an empty array
+		if c.parts == nil {
+			w.Content = []Part{}
+		} else {
+			w.Content = c.parts
+		}
+	}
+	return w
 }
 
 // Stop is the stop member: a string or an array of strings, kept as a list.

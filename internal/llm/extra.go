@@ -55,47 +55,54 @@ func (m objectMember) key() (string, error) {
 // (strings, nesting), leaving value validation to encoding/json, which always
 // decodes the same bytes as well. It allocates only for keys with escapes.
 func scanObject(b []byte, fn func(m objectMember) error) error {
+	_, err := scanObjectEnd(b, fn)
+	return err
+}
+
+// scanObjectEnd is scanObject that also returns the index just past the
+// object's closing brace.
+func scanObjectEnd(b []byte, fn func(m objectMember) error) (int, error) {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
-		return errNotObject
+		return 0, errNotObject
 	}
 	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == '}' {
-		return nil
+		return i + 1, nil
 	}
 	for {
 		if i >= len(b) || b[i] != '"' {
-			return fmt.Errorf("invalid object member at offset %d", i)
+			return 0, fmt.Errorf("invalid object member at offset %d", i)
 		}
 		end, escaped, err := scanString(b, i)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if escaped && !json.Valid(b[i:end]) {
-			return fmt.Errorf("invalid object key at offset %d", i)
+			return 0, fmt.Errorf("invalid object key at offset %d", i)
 		}
 		rawKey := b[i+1 : end-1]
 		i = skipSpace(b, end)
 		if i >= len(b) || b[i] != ':' {
-			return fmt.Errorf("expected ':' at offset %d", i)
+			return 0, fmt.Errorf("expected ':' at offset %d", i)
 		}
 		i = skipSpace(b, i+1)
 		vEnd, err := skipValue(b, i)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if err := fn(objectMember{rawKey: rawKey, escaped: escaped, value: b[i:vEnd]}); err != nil {
-			return err
+			return 0, err
 		}
 		i = skipSpace(b, vEnd)
 		if i >= len(b) {
-			return errors.New("unexpected end of object")
+			return 0, errors.New("unexpected end of object")
 		}
 		if b[i] == '}' {
-			return nil
+			return i + 1, nil
 		}
 		if b[i] != ',' {
-			return fmt.Errorf("expected ',' or '}' at offset %d", i)
+			return 0, fmt.Errorf("expected ',' or '}' at offset %d", i)
 		}
 		i = skipSpace(b, i+1)
 	}

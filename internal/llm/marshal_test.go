@@ -3,6 +3,7 @@ package llm
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"testing"
 )
 
@@ -144,6 +145,113 @@ func TestChatResponseShortcuts(t *testing.T) {
 		b, _ := json.Marshal(viaJSON)
 		if !bytes.Equal(a, b) {
 			t.Errorf("%q: encodings differ\n direct: %s\n   json: %s", in, a, b)
+		}
+	}
+}
+
+// decodeMessageGeneral is Message.UnmarshalJSON without the fast path.
+func decodeMessageGeneral(b []byte, m *Message) error {
+	var w messageJSON
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	extra, err := collectExtra(b, messageKeys)
+	if err != nil {
+		return err
+	}
+	w.Extra = extra
+	*m = Message(w)
+	return nil
+}
+
+var messageSamples = []string{
+	`{"role":"user","content":"hi"}`,
+	`{ "role" : "assistant" , "content" : null , "refusal" : "no" , "x" : { "a" : 1 } }`,
+	`{"role":"user","content":"a","content":null,"name":"n","tool_call_id":"t","reasoning_content":"r","tool_calls":null}`,
+	`{"role":"user","Role":"x","content":"a"}`, `{"ROLE":"user"}`, `{"reaſoning_content":"x"}`,
+	`{"role":"user","content":[{"type":"text","text":"x"}]}`, `{"role":"a\"b"}`, `{"role":5}`, `{"role":null}`,
+	`{"role":"user","tool_calls":[]}`, `{"role":"user","extra":tru}`, `{"role":"user"} x`, `{"a\u0062":1}`,
+	`{"role":"é","content":"ünïcödé"}`, "{\"role\":\"\xff\"}", `{}`, `null`, `[]`,
+}
+
+func TestMessageFastPath(t *testing.T) {
+	for _, s := range messageSamples {
+		checkMessageFastPath(t, []byte(s))
+	}
+}
+
+// FuzzMessageFastPath: whenever the fast path decodes a message, the
+// general path decodes the same bytes to the same message.
+func FuzzMessageFastPath(f *testing.F) {
+	for _, s := range messageSamples {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) { checkMessageFastPath(t, b) })
+}
+
+func checkMessageFastPath(t *testing.T, b []byte) {
+	t.Helper()
+	var fast Message
+	if !decodeMessageFast(b, &fast) {
+		return
+	}
+	var general Message
+	if err := decodeMessageGeneral(b, &general); err != nil {
+		t.Fatalf("%q: fast path accepted what the general path rejects: %v", b, err)
+	}
+	if !reflect.DeepEqual(fast, general) {
+		t.Fatalf("%q:\n fast    %#v\n general %#v", b, fast, general)
+	}
+}
+
+// TestMessageWireMirrorsMessage: every encoded member of Message is in
+// messageWire, in the same order, with the same tag (Content aside, whose
+// type differs on purpose); a member added to one and not the other would
+// silently vanish from upstream requests.
+func TestMessageWireMirrorsMessage(t *testing.T) {
+	mt, wt := reflect.TypeOf(Message{}), reflect.TypeOf(messageWire{})
+	var encoded []reflect.StructField
+	for i := 0; i < mt.NumField(); i++ {
+		if f := mt.Field(i); f.Tag.Get("json") != "-" {
+			encoded = append(encoded, f)
+		}
+	}
+	if len(encoded) != wt.NumField() {
+		t.Fatalf("Message encodes %d members, messageWire has %d", len(encoded), wt.NumField())
+	}
+	for i, f := range encoded {
+		w := wt.Field(i)
+		if f.Name != w.Name || f.Tag != w.Tag || (f.Name != "Content" && f.Type != w.Type) {
+			t.Errorf("member %d: Message has %s %s %q, messageWire %s %s %q", i, f.Name, f.Type, f.Tag, w.Name, w.Type, w.Tag)
+		}
+	}
+}
+
+// TestMessageEncodingUnchanged compares the encoder with the plain
+// encoding/json rendering of the same message.
+func TestMessageEncodingUnchanged(t *testing.T) {
+	refusal := "no <thanks>"
+	for _, m := range []Message{
+		{Role: "user", Content: TextContent("a <b> & \u2028 \xff é")},
+		{Role: "assistant", Refusal: &refusal, ToolCalls: []ToolCall{{ID: "c", Type: "function", Function: FunctionCall{Name: "f", Arguments: "{}"}}}},
+		{Role: "user", Content: PartsContent(Part{Type: PartText, Text: "x"}, Part{Type: PartImageURL, ImageURL: &ImageURL{URL: "data:image/png;base64,AA=="}})},
+		{Role: "user", Content: Content{kind: contentParts}},
+		{Role: "tool", ToolCallID: "c", Name: "n", ReasoningContent: "r", Extra: Extra{"z": json.RawMessage(`{"a": [1, 2]}`)}},
+	} {
+		got, err := m.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, err := json.Marshal(messageJSON(m))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := appendExtra(plain, m.Extra)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("\n got %s\nwant %s", got, want)
 		}
 	}
 }

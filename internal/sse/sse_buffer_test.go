@@ -51,4 +51,3 @@ func TestEventsLargerThanTheBuffer(t *testing.T) {
 		}
 	}
 }
-
