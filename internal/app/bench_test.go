@@ -25,7 +25,7 @@ import (
 // issue 4), log enqueue (internal/usage, issue 6). bench/README.md lists
 // them all.
 
-type benchGateway struct {
+type pipelineBench struct {
 	h    http.Handler
 	body []byte
 	req  *http.Request
@@ -33,7 +33,7 @@ type benchGateway struct {
 	w    *discardWriter
 }
 
-func newBenchGateway(b *testing.B, upstream string, client *http.Client, body []byte) *benchGateway {
+func newPipelineBench(b *testing.B, upstream string, client *http.Client, body []byte) *pipelineBench {
 	b.Helper()
 	yaml := `
 providers_from_env: false
@@ -56,12 +56,12 @@ providers:
 	req := httptest.NewRequest(http.MethodPost, "/v1/chat/completions", io.NopCloser(rd))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer sk-client")
-	return &benchGateway{h: g.Handler(), body: body, req: req, rd: rd, w: &discardWriter{h: http.Header{}}}
+	return &pipelineBench{h: g.Handler(), body: body, req: req, rd: rd, w: &discardWriter{h: http.Header{}}}
 }
 
 // serve sends the request once; the request object is reused (nothing in
 // the gateway keeps it past the response) so only the gateway allocates.
-func (g *benchGateway) serve(b *testing.B) {
+func (g *pipelineBench) serve(b *testing.B) {
 	g.rd.Reset(g.body)
 	g.req.ContentLength = int64(len(g.body))
 	clear(g.w.h)
@@ -90,7 +90,7 @@ func BenchmarkGatewayChat(b *testing.B) {
 		body := providertest.ChatBody("openai/gpt-4o-mini", tc.prompt, tc.stream)
 		b.Run(tc.name+"/upstream=fake", func(b *testing.B) {
 			srv, _ := benchFake(b)
-			g := newBenchGateway(b, srv.URL+"/v1", nil, body)
+			g := newPipelineBench(b, srv.URL+"/v1", nil, body)
 			b.ReportAllocs()
 			for b.Loop() {
 				g.serve(b)
@@ -98,7 +98,7 @@ func BenchmarkGatewayChat(b *testing.B) {
 		})
 		b.Run(tc.name+"/upstream=canned", func(b *testing.B) {
 			_, f := benchFake(b)
-			g := newBenchGateway(b, "http://upstream/v1", &http.Client{Transport: cannedTransport(b, f, body)}, body)
+			g := newPipelineBench(b, "http://upstream/v1", &http.Client{Transport: cannedTransport(b, f, body)}, body)
 			b.ReportAllocs()
 			for b.Loop() {
 				g.serve(b)

@@ -12,6 +12,7 @@ import (
 //
 //	recover  – a panic becomes a 500, never a dropped connection
 //	decode   – x-aig-* headers, bounded body read, ingress decode
+//	cache    – exact and semantic response cache; coalesces identical misses
 //	router   – aliases → targets, retries, fallback (the final handler)
 //
 // Once per upstream attempt (inside the router, outermost first):
@@ -48,5 +49,6 @@ func (rt *Runtime) buildPipeline() pipeline.Handler {
 			MaxBodyBytes: cfg.Server.MaxBodyBytes,
 			Limits:       pipeline.OptionLimits{MaxMetadataEntries: cfg.Server.MaxMetadataEntries},
 		}),
+		rt.cacheStage,
 	)
 }

@@ -47,6 +47,7 @@ type Config struct {
 
 	Storage Storage `yaml:"storage"`
 	Redis   Redis   `yaml:"redis"`
+	Cache   Cache   `yaml:"cache"`
 }
 
 // Server tunes the HTTP listener and request handling.

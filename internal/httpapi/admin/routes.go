@@ -46,6 +46,8 @@ func Register(mux *http.ServeMux, o Options) {
 	handle("GET /providers", a.providers)
 	handle("GET /providers/health", a.health)
 	handle("GET /config", a.config)
+	handle("GET /cache", a.cacheFigures)
+	handle("POST /cache/purge", a.cachePurge)
 	handle("GET /debug/pprof/{name...}", a.pprofHandler)
 	mux.Handle("/admin/", a.authorized(func(w http.ResponseWriter, r *http.Request) {
 		httpx.ErrorOnly(w, gwerr.NotFound("unknown_endpoint", "no such admin endpoint: %s %s", r.Method, r.URL.Path))
