@@ -1,7 +1,11 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -78,6 +82,12 @@ func (h *harness) runScenario(sc scenario) scenarioReport {
 			sr.Error = fmt.Sprintf("%s: %v", t.name, err)
 			return sr
 		}
+		if t.name == targetGateway && sc.GatewayExpect[0] != "" {
+			if err := expectHeader(t, sc.GatewayExpect); err != nil {
+				sr.Error = fmt.Sprintf("%s: %v", t.name, err)
+				return sr
+			}
+		}
 	}
 	ours := []int{os.Getpid(), fake.pid()}
 	var foreign, total int64
@@ -130,6 +140,26 @@ func probe(t *target, stream bool) error {
 	}
 	if stream && !resp.Done {
 		return fmt.Errorf("probe stream did not end with [DONE]")
+	}
+	return nil
+}
+
+// expectHeader sends the target's request once more with net/http and
+// checks one response header.
+func expectHeader(t *target, want [2]string) error {
+	req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(t.req)))
+	if err != nil {
+		return err
+	}
+	req.RequestURI, req.URL.Scheme, req.URL.Host = "", "http", t.addr
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	if got := resp.Header.Get(want[0]); got != want[1] {
+		return fmt.Errorf("%s is %q, want %q: the scenario does not measure what it says", want[0], got, want[1])
 	}
 	return nil
 }

@@ -51,6 +51,9 @@ type scenario struct {
 	GatewayModel string
 	// GatewayHeaders are sent to the gateway only (a gateway key, x-aig-*).
 	GatewayHeaders [][2]string
+	// GatewayExpect is a response header the gateway must send once warm
+	// (e.g. a cache HIT), checked before measuring.
+	GatewayExpect [2]string
 	// Targets limits the targets (default: all). A proxy that cannot do
 	// what the scenario measures (fail over between models) is left out.
 	Targets []string
@@ -118,12 +121,14 @@ func scenarios() []scenario {
 		},
 		{
 			Name:  "cache-hit-c50",
-			What:  "non-streamed chat answered from the exact cache, 50 connections (vs chat-c50, a miss)",
-			Needs: "issue 4 (response caching)",
+			What:  "non-streamed chat answered from the exact cache, 50 connections (compare the gateway's chat-c50, a miss)",
 			Conns: 50,
-			// Gateway: defaultGatewayConfig + a cache section;
-			// GatewayHeaders: x-aig-cache-ttl, and a warm-up request.
-			Targets: []string{targetDirect, targetGateway},
+			Gateway: defaultGatewayConfig + `cache:
+  models:
+    - match: "openai/*"
+`,
+			GatewayExpect: [2]string{"X-Aig-Cache-Status", "HIT"},
+			Targets:       []string{targetDirect, targetGateway},
 		},
 		{
 			Name: "full-policy-c50",
