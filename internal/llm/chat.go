@@ -95,11 +95,62 @@ func (r *ChatRequest) UnmarshalJSON(b []byte) error {
 // byte for byte what json.Marshal returns for r, so encoders may call it
 // directly.
 func (r ChatRequest) MarshalJSON() ([]byte, error) {
+	if b, ok := r.marshalSpliced(); ok {
+		return appendExtra(b, r.Extra)
+	}
 	b, err := json.Marshal(chatRequestJSON(r))
 	if err != nil {
 		return nil, err
 	}
 	return appendExtra(b, r.Extra)
+}
+
+// marshalSpliced encodes the request with encoding/json but for the
+// messages, which it splices in as Message.MarshalJSON writes them. Those
+// bytes are already what json.Marshal embeds (compact, HTML-escaped), but
+// encoding/json would validate and compact them once more: a second pass
+// over every prompt. ok is false when the general path must do the work
+// (no messages array, an error to report, an unexpected layout).
+func (r ChatRequest) marshalSpliced() (b []byte, ok bool) {
+	msgs := r.Messages
+	if msgs == nil {
+		return nil, false
+	}
+	r.Messages = nil
+	head, err := json.Marshal(chatRequestJSON(r))
+	if err != nil {
+		return nil, false
+	}
+	model, err := json.Marshal(r.Model)
+	if err != nil {
+		return nil, false
+	}
+	// chatRequestJSON encodes "model" first and "messages" second
+	prefix := len(`{"model":`) + len(model)
+	const null = `,"messages":null`
+	if len(head) < prefix+len(null) || string(head[:len(`{"model":`)]) != `{"model":` ||
+		string(head[prefix:prefix+len(null)]) != null {
+		return nil, false
+	}
+	size := len(head) + 2
+	encoded := make([][]byte, len(msgs))
+	for i := range msgs {
+		if encoded[i], err = msgs[i].MarshalJSON(); err != nil {
+			return nil, false
+		}
+		size += len(encoded[i]) + 1
+	}
+	out := make([]byte, 0, size)
+	out = append(out, head[:prefix]...)
+	out = append(out, `,"messages":[`...)
+	for i, m := range encoded {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, m...)
+	}
+	out = append(out, ']')
+	return append(out, head[prefix+len(null):]...), true
 }
 
 // Message is one chat message.

@@ -36,6 +36,9 @@ func TestMarshalJSONMatchesJSONMarshal(t *testing.T) {
 		if !bytes.Equal(direct, viaJSON) {
 			t.Errorf("MarshalJSON and json.Marshal differ\n direct: %s\n   json: %s", direct, viaJSON)
 		}
+		if general := marshalGeneral(t, r); !bytes.Equal(direct, general) {
+			t.Errorf("spliced and general encoding differ\n spliced: %s\n general: %s", direct, general)
+		}
 	}
 }
 
@@ -94,7 +97,26 @@ func FuzzChatRequestEncoding(f *testing.F) {
 		if !bytes.Equal(out, want) {
 			t.Fatalf("encodings differ\n direct: %s\n   json: %s", out, want)
 		}
+		if general := marshalGeneral(t, direct); !bytes.Equal(out, general) {
+			t.Fatalf("spliced and general encoding differ\n spliced: %s\n general: %s", out, general)
+		}
 	})
+}
+
+// marshalGeneral is ChatRequest.MarshalJSON without the splice: the
+// reference the spliced encoding must match (messages are compared with
+// plain encoding/json by TestMessageEncodingUnchanged).
+func marshalGeneral(t *testing.T, r ChatRequest) []byte {
+	t.Helper()
+	b, err := json.Marshal(chatRequestJSON(r))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := appendExtra(b, r.Extra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // FuzzPlainString checks the string fast path of Content decoding against
