@@ -39,6 +39,9 @@ func (h *harness) profileGateway(targets []*target, sc scenario, n int) (wait fu
 // fetchProfile saves one profile from the gateway's admin API; a failure
 // is reported and does not stop the run.
 func (h *harness) fetchProfile(t *target, query, name string) {
+	if h.profileDir == "" {
+		return
+	}
 	if err := os.MkdirAll(h.profileDir, 0o755); err != nil {
 		fmt.Fprintln(os.Stderr, "bench: profile:", err)
 		return
