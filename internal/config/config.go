@@ -48,6 +48,13 @@ type Config struct {
 	Storage Storage `yaml:"storage"`
 	Redis   Redis   `yaml:"redis"`
 	Cache   Cache   `yaml:"cache"`
+
+	// Keys, Auth, Limits and Budgets control access and spend (keys.go,
+	// auth.go, limits.go, budgets.go).
+	Keys    []Key   `yaml:"keys"`
+	Auth    Auth    `yaml:"auth"`
+	Limits  Limits  `yaml:"limits"`
+	Budgets Budgets `yaml:"budgets"`
 }
 
 // Server tunes the HTTP listener and request handling.
