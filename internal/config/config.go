@@ -55,6 +55,11 @@ type Config struct {
 	Auth    Auth    `yaml:"auth"`
 	Limits  Limits  `yaml:"limits"`
 	Budgets Budgets `yaml:"budgets"`
+
+	Logs    Logs    `yaml:"logs"`
+	Pricing Pricing `yaml:"pricing"`
+	Metrics Metrics `yaml:"metrics"`
+	OTel    OTel    `yaml:"otel"`
 }
 
 // Server tunes the HTTP listener and request handling.
