@@ -67,6 +67,37 @@ providers:
     api_key: sk-bench
 `
 
+// benchGatewayKey is the gateway key of the policy scenarios.
+const benchGatewayKey = "aig_bench_key_0123456789abcdef"
+
+// policyGatewayConfig turns on every policy stage that exists, with limits
+// and budgets far above what a run can reach: they are checked and charged
+// on every request but never refuse one. The request log and metrics are on
+// in every scenario (they are by default).
+const policyGatewayConfig = defaultGatewayConfig + `keys:
+  - name: bench
+    secret: ` + benchGatewayKey + `
+    tenant: bench
+    models: ["openai/*"]
+    rpm: 1000000000
+    tpm: 1000000000000
+    budget_usd: 1000000
+    budget_period: month
+limits:
+  rules:
+    - name: tenant-requests
+      by: [tenant]
+      requests: 1000000000
+      window: 1m
+    - name: user-tokens
+      by: [key, model]
+      tokens: 1000000000000
+      window: 1h
+budgets:
+  tenants:
+    - {tenant: bench, usd: 1000000, period: month}
+`
+
 // scenarios is the benchmark, in run order.
 func scenarios() []scenario {
 	return []scenario{
@@ -131,10 +162,24 @@ func scenarios() []scenario {
 			Targets:       []string{targetDirect, targetGateway},
 		},
 		{
-			Name: "full-policy-c50",
-			What: "non-streamed chat through gateway key auth + rate limit + budget + async SQLite log + metrics + one guardrail, 50 connections",
-			Needs: "issue 5 (gateway keys, rate limits, budgets), issue 6 (request log, metrics), " +
-				"issue 8 (guardrails)",
+			Name:           "policy-c50",
+			What:           "non-streamed chat with a gateway key, rate limits, key and tenant budgets, the request log and metrics (no guardrail yet), 50 connections",
+			Conns:          50,
+			Gateway:        policyGatewayConfig,
+			GatewayHeaders: [][2]string{{"Authorization", "Bearer " + benchGatewayKey}},
+			Targets:        []string{targetDirect, targetFloor, targetNginx, targetGateway},
+		},
+		{
+			Name:           "policy-c1",
+			What:           "the same policy path at 1 connection: latency added with keys, limits, budgets, log and metrics on",
+			Conns:          1,
+			Gateway:        policyGatewayConfig,
+			GatewayHeaders: [][2]string{{"Authorization", "Bearer " + benchGatewayKey}},
+		},
+		{
+			Name:  "full-policy-c50",
+			What:  "non-streamed chat through gateway key auth + rate limit + budget + async SQLite log + metrics + one guardrail, 50 connections",
+			Needs: "issue 8 (guardrails); the rest of the path is policy-c50",
 			Conns: 50,
 			// Gateway: defaultGatewayConfig + keys, limits, budget, logging,
 			// metrics and a guardrail; GatewayHeaders: the gateway key.
@@ -142,7 +187,7 @@ func scenarios() []scenario {
 		{
 			Name:  "full-policy-c1",
 			What:  "the full policy path at 1 connection: latency added with every feature on",
-			Needs: "issue 5 (gateway keys, rate limits, budgets), issue 6 (request log, metrics), issue 8 (guardrails)",
+			Needs: "issue 8 (guardrails); the rest of the path is policy-c1",
 			Conns: 1,
 		},
 	}
