@@ -18,7 +18,8 @@ import (
 // gateway in its own process (same config, same upstream client, the same
 // fake process upstream) and counts the heap allocations of its handler
 // directly, per request. What this leaves out is the HTTP server's own
-// per-connection work, which every Go server pays.
+// per-connection work, which every Go server pays; what it includes is the
+// gateway's background work for those requests (the request log's writer).
 
 // allocStats are the in-process per-request costs of the gateway handler.
 type allocStats struct {
@@ -72,27 +73,38 @@ func measureAllocs(sc scenario, fakeURL, dataDir string, d time.Duration, n int)
 		}
 		return nil
 	}
-	for i := 0; i < 20; i++ {
+	// past one-time work (tokenizer tables, pools, the first log flush)
+	warm := time.Now().Add(500 * time.Millisecond)
+	for i := 0; i < 200 && (i < 5 || time.Now().Before(warm)); i++ {
 		if err := serve(); err != nil {
 			return allocStats{}, err
 		}
 	}
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	deadline := time.Now().Add(d)
-	count := 0
-	for count < n && time.Now().Before(deadline) {
-		if err := serve(); err != nil {
-			return allocStats{}, err
+	// two passes, keeping the lower: one-time work in the background (the
+	// tokenizer tables load once per process) lands in one of them only
+	best := allocStats{}
+	for pass := 0; pass < 2; pass++ {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		deadline := time.Now().Add(d / 2)
+		count := 0
+		for count < n/2 && time.Now().Before(deadline) {
+			if err := serve(); err != nil {
+				return allocStats{}, err
+			}
+			count++
 		}
-		count++
+		runtime.ReadMemStats(&after)
+		a := allocStats{
+			Allocs: float64(after.Mallocs-before.Mallocs) / float64(count),
+			Bytes:  float64(after.TotalAlloc-before.TotalAlloc) / float64(count),
+		}
+		if pass == 0 || a.Allocs < best.Allocs {
+			best = a
+		}
 	}
-	runtime.ReadMemStats(&after)
-	return allocStats{
-		Allocs: float64(after.Mallocs-before.Mallocs) / float64(count),
-		Bytes:  float64(after.TotalAlloc-before.TotalAlloc) / float64(count),
-	}, nil
+	return best, nil
 }
 
 // discardWriter is a ResponseWriter that keeps only the status.
