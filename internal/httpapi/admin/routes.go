@@ -50,6 +50,7 @@ func Register(mux *http.ServeMux, o Options) {
 	handle("POST /cache/purge", a.cachePurge)
 	a.keyRoutes(handle)
 	a.logRoutes(handle)
+	handle("GET /debug/pprof/{name...}", a.pprofHandler)
 	mux.Handle("/admin/", a.authorized(func(w http.ResponseWriter, r *http.Request) {
 		httpx.ErrorOnly(w, gwerr.NotFound("unknown_endpoint", "no such admin endpoint: %s %s", r.Method, r.URL.Path))
 	}))
