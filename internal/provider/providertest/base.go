@@ -11,9 +11,13 @@ import (
 	"time"
 )
 
-// recorder is what every native-format fake shares: the requests it saw,
-// queued behaviours and counters.
+// recorder is what every fake shares: the requests it saw, queued
+// behaviours and counters.
 type recorder struct {
+	// noRecord keeps no copy of the requests (Options.NoRecord of the
+	// OpenAI fake).
+	noRecord bool
+
 	mu       sync.Mutex
 	requests []Recorded
 	queue    []Behaviour
@@ -55,7 +59,9 @@ func (f *recorder) record(r *http.Request) ([]byte, Behaviour) {
 	body, _ := io.ReadAll(r.Body)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.requests = append(f.requests, Recorded{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body})
+	if !f.noRecord {
+		f.requests = append(f.requests, Recorded{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body})
+	}
 	var b Behaviour
 	if len(f.queue) > 0 {
 		b, f.queue = f.queue[0], f.queue[1:]

@@ -22,13 +22,10 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -63,57 +60,15 @@ type Behaviour func(w http.ResponseWriter, r *http.Request, body []byte) bool
 // Fake is an OpenAI-format upstream.
 type Fake struct {
 	opts Options
-
-	mu       sync.Mutex
-	requests []Recorded
-	queue    []Behaviour
-
-	// Cancelled counts requests whose client went away before the answer
-	// was complete (a hang or a stream cut short by the caller).
-	Cancelled atomic.Int64
-	// Served counts requests answered.
-	Served atomic.Int64
+	recorder
 }
 
 // NewFake returns a fake with the given options.
-func NewFake(o Options) *Fake { return &Fake{opts: o} }
-
-// Enqueue makes the next requests (one per behaviour) answer differently.
-func (f *Fake) Enqueue(b ...Behaviour) {
-	f.mu.Lock()
-	f.queue = append(f.queue, b...)
-	f.mu.Unlock()
-}
-
-// Requests returns what the fake received so far.
-func (f *Fake) Requests() []Recorded {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]Recorded(nil), f.requests...)
-}
-
-// Last returns the last request received.
-func (f *Fake) Last() Recorded {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if len(f.requests) == 0 {
-		return Recorded{}
-	}
-	return f.requests[len(f.requests)-1]
-}
+func NewFake(o Options) *Fake { return &Fake{opts: o, recorder: recorder{noRecord: o.NoRecord}} }
 
 // ServeHTTP implements http.Handler.
 func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	f.mu.Lock()
-	if !f.opts.NoRecord {
-		f.requests = append(f.requests, Recorded{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body})
-	}
-	var b Behaviour
-	if len(f.queue) > 0 {
-		b, f.queue = f.queue[0], f.queue[1:]
-	}
-	f.mu.Unlock()
+	body, b := f.record(r)
 	if f.opts.APIKey != "" && !f.authorized(r) {
 		WriteOpenAIError(w, http.StatusUnauthorized, "invalid_request_error", "invalid_api_key", "Incorrect API key provided.")
 		return
@@ -165,27 +120,8 @@ func (f *Fake) chat(w http.ResponseWriter, r *http.Request, body []byte) {
 		return
 	}
 	model := req.Model
-	switch {
-	case strings.HasPrefix(model, "error-"):
-		status, _ := strconv.Atoi(strings.TrimPrefix(model, "error-"))
-		if status < 400 || status > 599 {
-			status = 500
-		}
-		if status == http.StatusTooManyRequests {
-			w.Header().Set("Retry-After", "0")
-		}
-		WriteOpenAIError(w, status, typeFor(status), fmt.Sprintf("fake_%d", status), fmt.Sprintf("fake provider error %d", status))
+	if f.fault(w, r, model, writeFakeOpenAIError) {
 		return
-	case model == "hang":
-		<-r.Context().Done()
-		f.Cancelled.Add(1)
-		return
-	case strings.HasPrefix(model, "slow-"):
-		ms, _ := strconv.Atoi(strings.TrimPrefix(model, "slow-"))
-		if !sleepCtx(r, time.Duration(ms)*time.Millisecond) {
-			f.Cancelled.Add(1)
-			return
-		}
 	}
 	reply := f.opts.Reply
 	if reply == "" {
@@ -212,6 +148,12 @@ func (f *Fake) chat(w http.ResponseWriter, r *http.Request, body []byte) {
 	}
 	includeUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
 	f.stream(w, r, model, reply, withTools, includeUsage, u)
+}
+
+// writeFakeOpenAIError is the answer of an error-NNN model: an OpenAI error
+// whose type follows the status and whose code is fake_NNN.
+func writeFakeOpenAIError(w http.ResponseWriter, status int, msg string) {
+	WriteOpenAIError(w, status, typeFor(status), fmt.Sprintf("fake_%d", status), msg)
 }
 
 func typeFor(status int) string {
