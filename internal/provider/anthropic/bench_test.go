@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"os"
 	"testing"
 
 	"github.com/aigateway/aigateway/internal/llm"
+	"github.com/aigateway/aigateway/internal/provider/providertest"
 	"github.com/aigateway/aigateway/internal/sse"
 )
 
@@ -16,11 +16,7 @@ import (
 // or encode each one's JSON once). Compare the two within one run.
 
 func benchStream(b *testing.B) []byte {
-	src, err := os.ReadFile("testdata/stream/tool_use.input.sse")
-	if err != nil {
-		b.Fatal(err)
-	}
-	return src
+	return providertest.ReadFixture(b, "testdata/stream/tool_use.input.sse")
 }
 
 func BenchmarkStreamDecode(b *testing.B) {
@@ -55,10 +51,7 @@ func BenchmarkStreamDecodeBaseline(b *testing.B) {
 }
 
 func benchChunks(b *testing.B) []*llm.ChatChunk {
-	src, err := os.ReadFile("testdata/encodestream/tool_calls.input.json")
-	if err != nil {
-		b.Fatal(err)
-	}
+	src := providertest.ReadFixture(b, "testdata/encodestream/tool_calls.input.json")
 	var chunks []*llm.ChatChunk
 	if err := json.Unmarshal(src, &chunks); err != nil {
 		b.Fatal(err)

@@ -5,12 +5,11 @@ import (
 	"encoding/json"
 	"go/parser"
 	"go/token"
-	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 
 	"github.com/aigateway/aigateway/internal/llm"
+	"github.com/aigateway/aigateway/internal/provider/providertest"
 )
 
 // converterFiles are the pure translation files: no I/O, no clock.
@@ -34,22 +33,10 @@ func TestConvertersImportNoNetHTTP(t *testing.T) {
 	}
 }
 
-// seeds returns the fixture inputs of a testdata directory as fuzz seeds.
-func seeds(f *testing.F, pattern string) {
-	files, _ := filepath.Glob(filepath.Join("testdata", pattern))
-	for _, p := range files {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
-}
-
 // FuzzDecodeResponse: any bytes from an upstream either fail to decode or
 // translate without panicking into a response that encodes.
 func FuzzDecodeResponse(f *testing.F) {
-	seeds(f, "response/*.input.json")
+	providertest.FuzzSeeds(f, "testdata/response/*.input.json")
 	f.Add([]byte(`{"content":[{"type":"tool_use","input":null}],"stop_reason":null}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var r Response
@@ -70,12 +57,12 @@ func FuzzDecodeResponse(f *testing.F) {
 // FuzzStreamDecode: any byte stream decodes without panicking, and the
 // same bytes split in two decode to the same chunks.
 func FuzzStreamDecode(f *testing.F) {
-	seeds(f, "stream/*.input.sse")
+	providertest.FuzzSeeds(f, "testdata/stream/*.input.sse")
 	f.Add([]byte("event: content_block_delta\ndata: {\"index\":3,\"delta\":{\"type\":\"input_json_delta\"}}\n\n"))
 	f.Add([]byte("data: {\"type\":\"error\"}\n\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		whole, werr := decodeAll(bytes.NewReader(b))
-		split, serr := decodeAll(&splitReader{b: b, n: len(b) / 2})
+		split, serr := decodeAll(providertest.SplitReader(b, len(b)/2))
 		if (werr == nil) != (serr == nil) || len(whole) != len(split) {
 			t.Fatalf("split decodes differently: %d chunks (%v) vs %d (%v)", len(whole), werr, len(split), serr)
 		}
@@ -90,7 +77,7 @@ func FuzzStreamDecode(f *testing.F) {
 // FuzzDecodeRequest is the /v1/messages request decoder: any body is a 400
 // or a canonical request, which translates back without panicking.
 func FuzzDecodeRequest(f *testing.F) {
-	seeds(f, "tochat/*.input.json")
+	providertest.FuzzSeeds(f, "testdata/tochat/*.input.json")
 	f.Add([]byte(`{"model":"m","max_tokens":1,"messages":[{"role":"user","content":[{"type":"image","source":{"type":"base64"}}]}]}`))
 	f.Add([]byte(`{"model":"m","max_tokens":1,"messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"x","content":null}]}]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -118,7 +105,7 @@ func FuzzDecodeRequest(f *testing.F) {
 // FuzzFromChat: any canonical request is a 400 or a native request that
 // encodes.
 func FuzzFromChat(f *testing.F) {
-	seeds(f, "fromchat/*.input.json")
+	providertest.FuzzSeeds(f, "testdata/fromchat/*.input.json")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var req llm.ChatRequest
 		if json.Unmarshal(b, &req) != nil {
@@ -136,8 +123,8 @@ func FuzzFromChat(f *testing.F) {
 
 // FuzzReadUsage: usage extraction from passthrough bodies never panics.
 func FuzzReadUsage(f *testing.F) {
-	seeds(f, "response/*.input.json")
-	seeds(f, "stream/*.input.sse")
+	providertest.FuzzSeeds(f, "testdata/response/*.input.json")
+	providertest.FuzzSeeds(f, "testdata/stream/*.input.sse")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ReadUsage(b, false)
 		ReadUsage(b, true)

@@ -10,9 +10,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/aigateway/aigateway/internal/gwerr"
 	"github.com/aigateway/aigateway/internal/llm"
+	"github.com/aigateway/aigateway/internal/provider/providertest"
 	"github.com/aigateway/aigateway/internal/sse"
 )
 
@@ -157,31 +159,10 @@ func TestGoldenStreamDecode(t *testing.T) {
 	})
 }
 
-// splitReader returns its bytes in two reads, split at n.
-type splitReader struct {
-	b []byte
-	n int
-}
-
-func (r *splitReader) Read(p []byte) (int, error) {
-	if len(r.b) == 0 {
-		return 0, io.EOF
-	}
-	n := r.n
-	if n <= 0 || n > len(r.b) {
-		n = len(r.b)
-	}
-	n = copy(p, r.b[:n])
-	r.b = r.b[n:]
-	r.n -= n
-	return n, nil
-}
-
 // TestStreamDecodeAnySplit feeds every stream fixture split at every byte
 // position, and one byte at a time: any split must decode the same.
 func TestStreamDecodeAnySplit(t *testing.T) {
-	inputs, _ := filepath.Glob("testdata/stream/*.input.sse")
-	for _, in := range inputs {
+	for _, in := range providertest.Fixtures(t, "testdata/stream", "*.input.sse") {
 		src, err := os.ReadFile(in)
 		if err != nil {
 			t.Fatal(err)
@@ -189,11 +170,11 @@ func TestStreamDecodeAnySplit(t *testing.T) {
 		t.Run(filepath.Base(in), func(t *testing.T) {
 			want := decodeCompact(bytes.NewReader(src))
 			for i := 1; i < len(src); i++ {
-				if got := decodeCompact(&splitReader{b: src, n: i}); got != want {
+				if got := decodeCompact(providertest.SplitReader(src, i)); got != want {
 					t.Fatalf("split at byte %d decodes differently:\n%s\nwant:\n%s", i, got, want)
 				}
 			}
-			if got := decodeCompact(&oneByteReader{b: src}); got != want {
+			if got := decodeCompact(iotest.OneByteReader(bytes.NewReader(src))); got != want {
 				t.Fatalf("one byte at a time decodes differently:\n%s", got)
 			}
 		})
@@ -209,17 +190,6 @@ func decodeCompact(r io.Reader) string {
 		return string(b) + " error: " + err.Error()
 	}
 	return string(b)
-}
-
-type oneByteReader struct{ b []byte }
-
-func (r *oneByteReader) Read(p []byte) (int, error) {
-	if len(r.b) == 0 {
-		return 0, io.EOF
-	}
-	p[0] = r.b[0]
-	r.b = r.b[1:]
-	return 1, nil
 }
 
 func TestGoldenStreamEncode(t *testing.T) {

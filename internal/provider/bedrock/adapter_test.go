@@ -38,53 +38,11 @@ func newTestAdapter(t *testing.T, spec func(*provider.Spec)) (*Adapter, *provide
 	return p.(*Adapter), fake
 }
 
-func chatReq(model string, msgs ...llm.Message) *llm.ChatRequest {
-	return &llm.ChatRequest{Model: model, Messages: msgs}
-}
-
-func user(s string) llm.Message { return llm.Message{Role: llm.RoleUser, Content: llm.TextContent(s)} }
-
-func collect(t *testing.T, s llm.Stream) (*llm.ChatResponse, error) {
-	t.Helper()
-	defer s.Close()
-	var acc llm.Accumulator
-	for {
-		c, err := s.Recv()
-		if err == io.EOF {
-			return acc.Response(), nil
-		}
-		if err != nil {
-			return acc.Response(), err
-		}
-		acc.Add(c)
-	}
-}
-
-func ask(t *testing.T, a *Adapter, req *llm.ChatRequest, stream bool) *llm.ChatResponse {
-	t.Helper()
-	if !stream {
-		resp, err := a.Chat(context.Background(), req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp
-	}
-	s, err := a.ChatStream(context.Background(), req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := collect(t, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp
-}
-
 func TestChat(t *testing.T) {
 	for _, stream := range []bool{false, true} {
 		t.Run(map[bool]string{false: "converse", true: "converse-stream"}[stream], func(t *testing.T) {
 			a, fake := newTestAdapter(t, nil)
-			resp := ask(t, a, chatReq("anthropic.claude-3-5-sonnet-20240620-v1:0", user("hi there")), stream)
+			resp := providertest.Ask(t, a, providertest.ChatRequest("anthropic.claude-3-5-sonnet-20240620-v1:0", providertest.User("hi there")), stream)
 			if got := resp.Choices[0].Message.Content.Text(); got != "Hello from fake: hi there" {
 				t.Errorf("content = %q", got)
 			}
@@ -108,7 +66,7 @@ func TestChat(t *testing.T) {
 
 func TestSessionTokenIsSigned(t *testing.T) {
 	a, fake := newTestAdapter(t, func(s *provider.Spec) { s.SessionToken = "session-token-xyz" })
-	ask(t, a, chatReq("m", user("x")), false)
+	providertest.Ask(t, a, providertest.ChatRequest("m", providertest.User("x")), false)
 	if got := fake.Last().Header.Get("X-Amz-Security-Token"); got != "session-token-xyz" {
 		t.Errorf("X-Amz-Security-Token = %q", got)
 	}
@@ -119,7 +77,7 @@ func TestSessionTokenIsSigned(t *testing.T) {
 
 func TestWrongSecretIsRefused(t *testing.T) {
 	a, _ := newTestAdapter(t, func(s *provider.Spec) { s.SecretAccessKey = "not-the-secret-at-all" })
-	_, err := a.Chat(context.Background(), chatReq("m", user("x")))
+	_, err := a.Chat(context.Background(), providertest.ChatRequest("m", providertest.User("x")))
 	var ge *gwerr.Error
 	if !errors.As(err, &ge) || ge.Status != 403 || ge.Code != "InvalidSignatureException" || strings.Contains(ge.Message, "not-the-secret") {
 		t.Fatalf("err = %#v", err)
@@ -151,11 +109,11 @@ func TestStreamFailures(t *testing.T) {
 		model  string
 		status int
 	}{{"break", 502}, {"exception", 429}} {
-		s, err := a.ChatStream(context.Background(), chatReq(tc.model, user("one two three")))
+		s, err := a.ChatStream(context.Background(), providertest.ChatRequest(tc.model, providertest.User("one two three")))
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = collect(t, s)
+		_, err = providertest.Collect(s)
 		var ge *gwerr.Error
 		if !errors.As(err, &ge) || ge.Status != tc.status {
 			t.Errorf("%s: err = %v, want status %d", tc.model, err, tc.status)
@@ -167,10 +125,10 @@ func TestToolRoundTrip(t *testing.T) {
 	for _, stream := range []bool{false, true} {
 		t.Run(map[bool]string{false: "converse", true: "stream"}[stream], func(t *testing.T) {
 			a, fake := newTestAdapter(t, nil)
-			req := chatReq("tools", user("weather in Paris?"))
+			req := providertest.ChatRequest("tools", providertest.User("weather in Paris?"))
 			req.Tools = []llm.Tool{{Type: "function", Function: llm.FunctionSpec{Name: "get_weather",
 				Parameters: json.RawMessage(`{"type":"object","properties":{"city":{"type":"string"}}}`)}}}
-			first := ask(t, a, req, stream).Choices[0]
+			first := providertest.Ask(t, a, req, stream).Choices[0]
 			if first.FinishReason != "tool_calls" || len(first.Message.ToolCalls) != 1 {
 				t.Fatalf("first answer = %+v", first)
 			}
@@ -179,7 +137,7 @@ func TestToolRoundTrip(t *testing.T) {
 				t.Fatalf("tool call = %+v (Bedrock's toolUseId must be kept)", tc)
 			}
 			req.Messages = append(req.Messages, first.Message, llm.Message{Role: llm.RoleTool, ToolCallID: tc.ID, Content: llm.TextContent("sunny, 24C")})
-			final := ask(t, a, req, stream)
+			final := providertest.Ask(t, a, req, stream)
 			if got := final.Choices[0].Message.Content.Text(); got != providertest.FakeWeather("sunny, 24C") {
 				t.Errorf("final answer = %q", got)
 			}
@@ -193,9 +151,9 @@ func TestToolRoundTrip(t *testing.T) {
 func TestJSONMode(t *testing.T) {
 	for _, stream := range []bool{false, true} {
 		a, _ := newTestAdapter(t, nil)
-		req := chatReq("m", user("Ada"))
+		req := providertest.ChatRequest("m", providertest.User("Ada"))
 		req.ResponseFormat = &llm.ResponseFormat{Type: llm.FormatJSONSchema, JSONSchema: &llm.JSONSchema{Name: "p", Schema: json.RawMessage(`{"type":"object"}`)}}
-		resp := ask(t, a, req, stream)
+		resp := providertest.Ask(t, a, req, stream)
 		ch := resp.Choices[0]
 		if ch.Message.Content.Text() != `{"echo":"Ada"}` || len(ch.Message.ToolCalls) != 0 || ch.FinishReason != "stop" {
 			t.Errorf("stream=%v: %+v", stream, ch)
@@ -213,7 +171,7 @@ func TestUpstreamErrors(t *testing.T) {
 	}{
 		{"error-429", 429, "ThrottlingException", true}, {"error-400", 400, "ValidationException", false}, {"error-503", 503, "ServiceUnavailableException", true},
 	} {
-		_, err := a.Chat(context.Background(), chatReq(tc.model, user("x")))
+		_, err := a.Chat(context.Background(), providertest.ChatRequest(tc.model, providertest.User("x")))
 		var ge *gwerr.Error
 		if !errors.As(err, &ge) || ge.Status != tc.status || ge.Code != tc.code || ge.Retryable != tc.retryable {
 			t.Errorf("%s: err = %#v", tc.model, err)

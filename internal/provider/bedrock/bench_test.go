@@ -1,14 +1,11 @@
 package bedrock
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
-	"os"
 	"testing"
 
 	"github.com/aigateway/aigateway/internal/llm"
-	"github.com/aigateway/aigateway/internal/sse"
+	"github.com/aigateway/aigateway/internal/provider/providertest"
 )
 
 // The benchmarks compare translation with what the OpenAI adapter does for
@@ -16,58 +13,11 @@ import (
 // baseline, in the same process: compare their ratio, not absolute times.
 
 func benchRequest(b *testing.B) *llm.ChatRequest {
-	raw, err := os.ReadFile("testdata/requests/tools.in.json")
-	if err != nil {
-		b.Fatal(err)
-	}
-	var req llm.ChatRequest
-	if err := json.Unmarshal(raw, &req); err != nil {
-		b.Fatal(err)
-	}
-	return &req
+	return providertest.DecodeChatRequest(b, providertest.ReadFixture(b, "testdata/requests/tools.in.json"))
 }
 
 func BenchmarkRequestBaselineOpenAI(b *testing.B) {
-	req := benchRequest(b)
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := json.Marshal(req); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// openAIStream is the OpenAI SSE encoding of chunks, the baseline's input.
-func openAIStream(b *testing.B, chunks []*llm.ChatChunk) []byte {
-	var buf []byte
-	for _, c := range chunks {
-		data, err := json.Marshal(c)
-		if err != nil {
-			b.Fatal(err)
-		}
-		buf = sse.AppendEvent(buf, "", data)
-	}
-	return append(buf, "data: [DONE]\n\n"...)
-}
-
-func decodeOpenAIStream(b *testing.B, data []byte) {
-	r := sse.NewReader(bytes.NewReader(data))
-	for {
-		ev, err := r.Next()
-		if err == io.EOF {
-			return
-		}
-		if err != nil {
-			b.Fatal(err)
-		}
-		if string(ev.Data) == "[DONE]" {
-			return
-		}
-		var c llm.ChatChunk
-		if err := json.Unmarshal(ev.Data, &c); err != nil {
-			b.Fatal(err)
-		}
-	}
+	providertest.BenchOpenAIRequest(b, benchRequest(b))
 }
 
 func BenchmarkRequestBedrock(b *testing.B) {
@@ -86,13 +36,7 @@ func BenchmarkRequestBedrock(b *testing.B) {
 
 func BenchmarkStreamBaselineOpenAI(b *testing.B) {
 	data, _ := loadStream(b, "testdata/streams/text.json")
-	chunks := decodeStream(data, len(data), false).Chunks
-	oa := openAIStream(b, chunks)
-	b.SetBytes(int64(len(oa)))
-	b.ReportAllocs()
-	for b.Loop() {
-		decodeOpenAIStream(b, oa)
-	}
+	providertest.BenchOpenAIStream(b, decodeStream(data, len(data), false).Chunks)
 }
 
 func BenchmarkStreamBedrock(b *testing.B) {

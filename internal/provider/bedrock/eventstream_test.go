@@ -7,6 +7,8 @@ import (
 	"hash/crc32"
 	"io"
 	"testing"
+
+	"github.com/aigateway/aigateway/internal/provider/providertest"
 )
 
 // TestFrameCorruption flips every byte of a valid stream in turn: the
@@ -14,12 +16,12 @@ import (
 // corruption on silently or panic.
 func TestFrameCorruption(t *testing.T) {
 	data, _ := loadStream(t, "testdata/streams/text.json")
-	want := mustJSON(t, decodeStream(data, len(data), false))
+	want := providertest.MustJSON(t, decodeStream(data, len(data), false))
 	for i := range data {
 		bad := bytes.Clone(data)
 		bad[i] ^= 0x20
 		res := decodeStream(bad, len(bad), false)
-		if res.Error == "" && string(mustJSON(t, res)) != string(want) {
+		if res.Error == "" && string(providertest.MustJSON(t, res)) != string(want) {
 			t.Fatalf("flipping byte %d changed the output without an error", i)
 		}
 		if res.Error == "" {

@@ -2,30 +2,18 @@ package bedrock
 
 import (
 	"bytes"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/aigateway/aigateway/internal/provider/providertest"
 	"github.com/aigateway/aigateway/internal/provider/upstream"
 )
-
-func addFixtures(f *testing.F, glob string) {
-	m, _ := filepath.Glob(glob)
-	for _, p := range m {
-		if strings.HasSuffix(p, ".golden.json") {
-			continue
-		}
-		if b, err := os.ReadFile(p); err == nil {
-			f.Add(b)
-		}
-	}
-}
 
 // FuzzDecodeResponse feeds arbitrary Converse bodies to the decoder and
 // converter: they may fail, never panic.
 func FuzzDecodeResponse(f *testing.F) {
-	addFixtures(f, "testdata/responses/*.json")
+	providertest.FuzzSeeds(f, "testdata/responses/*.json")
 	f.Add([]byte(`{"output":{"message":{"content":[{"toolUse":{"input":null}},{"reasoningContent":{}}]}}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, err := decodeResponse(b)
@@ -58,7 +46,7 @@ func FuzzEventStream(f *testing.F) {
 
 // FuzzParseError feeds arbitrary error bodies.
 func FuzzParseError(f *testing.F) {
-	addFixtures(f, "testdata/errors/*")
+	providertest.FuzzSeeds(f, "testdata/errors/*")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if e := parseError(500, "", b); e == nil || e.Message == "" {
 			t.Fatal("no error or empty message")

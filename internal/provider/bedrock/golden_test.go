@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"net/http"
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -22,60 +20,28 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 var testMeta = upstream.Meta{ID: "chatcmpl-test", Created: 1700000000, Model: "anthropic.claude-test"}
 
-func mustJSON(t testing.TB, v any) []byte {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // TestRequestGolden translates canonical requests (requests/*.in.json) to
 // Converse requests.
 func TestRequestGolden(t *testing.T) {
-	for _, in := range providertest.Fixtures(t, "testdata/requests", "*.in.json") {
-		name := strings.TrimSuffix(filepath.Base(in), ".in.json")
-		t.Run(name, func(t *testing.T) {
-			b, err := os.ReadFile(in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var req llm.ChatRequest
-			if err := json.Unmarshal(b, &req); err != nil {
-				t.Fatal(err)
-			}
-			c, err := toConverse(&req)
-			if err != nil {
-				t.Fatalf("toConverse: %v", err)
-			}
-			got := map[string]any{"request": c.req, "json_mode": c.jsonMode}
-			providertest.Golden(t, strings.TrimSuffix(in, ".in.json")+".golden.json", mustJSON(t, got), *update)
-		})
-	}
+	providertest.GoldenEach(t, "testdata/requests", "*.in.json", ".in.json", *update, func(t *testing.T, _ string, in []byte) any {
+		c, err := toConverse(providertest.DecodeChatRequest(t, in))
+		if err != nil {
+			t.Fatalf("toConverse: %v", err)
+		}
+		return map[string]any{"request": c.req, "json_mode": c.jsonMode}
+	})
 }
 
 // TestResponseGolden translates Converse responses; fixtures named
 // json_mode* answer a JSON-mode request.
 func TestResponseGolden(t *testing.T) {
-	for _, in := range providertest.Fixtures(t, "testdata/responses", "*.json") {
-		if strings.HasSuffix(in, ".golden.json") {
-			continue
+	providertest.GoldenEach(t, "testdata/responses", "*.json", ".json", *update, func(t *testing.T, name string, in []byte) any {
+		r, err := decodeResponse(in)
+		if err != nil {
+			t.Fatal(err)
 		}
-		name := strings.TrimSuffix(filepath.Base(in), ".json")
-		t.Run(name, func(t *testing.T) {
-			b, err := os.ReadFile(in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			r, err := decodeResponse(b)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out := fromConverse(r, testMeta, strings.HasPrefix(name, "json_mode"))
-			providertest.Golden(t, strings.TrimSuffix(in, ".json")+".golden.json", mustJSON(t, out), *update)
-		})
-	}
+		return fromConverse(r, testMeta, strings.HasPrefix(name, "json_mode"))
+	})
 }
 
 // streamFixture describes a ConverseStream answer as JSON: the messages
@@ -93,11 +59,15 @@ type streamFixture struct {
 
 func loadStream(t testing.TB, path string) ([]byte, bool) {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	return encodeStream(t, providertest.ReadFixture(t, path))
+}
+
+// encodeStream builds the binary stream a streamFixture describes and
+// returns it with the fixture's JSON mode.
+func encodeStream(t testing.TB, b []byte) ([]byte, bool) {
+	t.Helper()
 	var fx streamFixture
+	var err error
 	if bytes.HasPrefix(bytes.TrimSpace(b), []byte("[")) {
 		err = json.Unmarshal(b, &fx.Messages)
 	} else {
@@ -146,16 +116,10 @@ func decodeStream(data []byte, split int, jsonMode bool) streamResult {
 
 // TestStreamGolden decodes binary event streams built from streams/*.json.
 func TestStreamGolden(t *testing.T) {
-	for _, in := range providertest.Fixtures(t, "testdata/streams", "*.json") {
-		if strings.HasSuffix(in, ".golden.json") {
-			continue
-		}
-		name := strings.TrimSuffix(filepath.Base(in), ".json")
-		t.Run(name, func(t *testing.T) {
-			data, jsonMode := loadStream(t, in)
-			providertest.Golden(t, strings.TrimSuffix(in, ".json")+".golden.json", mustJSON(t, decodeStream(data, len(data), jsonMode)), *update)
-		})
-	}
+	providertest.GoldenEach(t, "testdata/streams", "*.json", ".json", *update, func(t *testing.T, _ string, in []byte) any {
+		data, jsonMode := encodeStream(t, in)
+		return decodeStream(data, len(data), jsonMode)
+	})
 }
 
 // TestStreamSplitAtEveryByte checks that where the network splits the
@@ -167,12 +131,7 @@ func TestStreamSplitAtEveryByte(t *testing.T) {
 		}
 		t.Run(filepath.Base(in), func(t *testing.T) {
 			data, jsonMode := loadStream(t, in)
-			want := mustJSON(t, decodeStream(data, len(data), jsonMode))
-			for i := 0; i < len(data); i++ {
-				if got := mustJSON(t, decodeStream(data, i, jsonMode)); !bytes.Equal(got, want) {
-					t.Fatalf("split at byte %d decodes differently:\n%s\nwant\n%s", i, got, want)
-				}
-			}
+			providertest.SameAtEverySplit(t, data, func(split int) any { return decodeStream(data, split, jsonMode) })
 		})
 	}
 }
@@ -186,29 +145,15 @@ var errorTypes = map[int]string{
 // TestErrorGolden translates error bodies; the file name starts with the
 // HTTP status.
 func TestErrorGolden(t *testing.T) {
-	for _, in := range providertest.Fixtures(t, "testdata/errors", "*") {
-		if strings.HasSuffix(in, ".golden.json") {
-			continue
+	providertest.GoldenEach(t, "testdata/errors", "*", "", *update, func(t *testing.T, name string, in []byte) any {
+		status := providertest.FixtureStatus(t, name)
+		h := http.Header{}
+		if typ, ok := errorTypes[status]; ok && !strings.Contains(name, "_") {
+			h.Set("x-amzn-errortype", typ)
 		}
-		base := filepath.Base(in)
-		t.Run(base, func(t *testing.T) {
-			status, err := strconv.Atoi(strings.SplitN(strings.SplitN(base, "_", 2)[0], ".", 2)[0])
-			if err != nil {
-				t.Fatalf("fixture name must start with a status: %v", err)
-			}
-			b, err := os.ReadFile(in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			h := http.Header{}
-			if typ, ok := errorTypes[status]; ok && !strings.Contains(base, "_") {
-				h.Set("x-amzn-errortype", typ)
-			}
-			e := parseError(status, h.Get("x-amzn-errortype"), b)
-			got := map[string]any{"status": e.Status, "type": e.Type, "code": e.Code, "message": e.Message, "retryable": e.Retryable}
-			providertest.Golden(t, strings.TrimSuffix(in, filepath.Ext(in))+".golden.json", mustJSON(t, got), *update)
-		})
-	}
+		e := parseError(status, h.Get("x-amzn-errortype"), in)
+		return map[string]any{"status": e.Status, "type": e.Type, "code": e.Code, "message": e.Message, "retryable": e.Retryable}
+	})
 }
 
 func TestConvertersArePure(t *testing.T) { providertest.PureConverters(t, ".", "adapter.go") }

@@ -28,31 +28,9 @@ func newTestAdapter(t *testing.T) (*Adapter, *providertest.Gemini) {
 	return p.(*Adapter), fake
 }
 
-func chatReq(model string, msgs ...llm.Message) *llm.ChatRequest {
-	return &llm.ChatRequest{Model: model, Messages: msgs}
-}
-
-func user(s string) llm.Message { return llm.Message{Role: llm.RoleUser, Content: llm.TextContent(s)} }
-
-func collect(t *testing.T, s llm.Stream) (*llm.ChatResponse, error) {
-	t.Helper()
-	defer s.Close()
-	var acc llm.Accumulator
-	for {
-		c, err := s.Recv()
-		if err == io.EOF {
-			return acc.Response(), nil
-		}
-		if err != nil {
-			return acc.Response(), err
-		}
-		acc.Add(c)
-	}
-}
-
 func TestChat(t *testing.T) {
 	a, fake := newTestAdapter(t)
-	resp, err := a.Chat(context.Background(), chatReq("gemini-2.5-flash", user("hi there")))
+	resp, err := a.Chat(context.Background(), providertest.ChatRequest("gemini-2.5-flash", providertest.User("hi there")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,11 +48,11 @@ func TestChat(t *testing.T) {
 
 func TestChatStream(t *testing.T) {
 	a, fake := newTestAdapter(t)
-	s, err := a.ChatStream(context.Background(), chatReq("gemini-2.5-flash", user("stream this now")))
+	s, err := a.ChatStream(context.Background(), providertest.ChatRequest("gemini-2.5-flash", providertest.User("stream this now")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := collect(t, s)
+	resp, err := providertest.Collect(s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,11 +69,11 @@ func TestChatStream(t *testing.T) {
 
 func TestStreamCutMidwayIsAnError(t *testing.T) {
 	a, _ := newTestAdapter(t)
-	s, err := a.ChatStream(context.Background(), chatReq("break", user("one two three")))
+	s, err := a.ChatStream(context.Background(), providertest.ChatRequest("break", providertest.User("one two three")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = collect(t, s)
+	_, err = providertest.Collect(s)
 	var ge *gwerr.Error
 	if !errors.As(err, &ge) || ge.Status != http.StatusBadGateway {
 		t.Fatalf("err = %v, want a 502 gateway error", err)
@@ -111,27 +89,9 @@ func TestToolRoundTrip(t *testing.T) {
 			a, fake := newTestAdapter(t)
 			tools := []llm.Tool{{Type: "function", Function: llm.FunctionSpec{Name: "get_weather",
 				Parameters: json.RawMessage(`{"type":"object","properties":{"city":{"type":"string"}},"required":["city"],"additionalProperties":false}`)}}}
-			req := chatReq("tools", user("weather in Paris?"))
+			req := providertest.ChatRequest("tools", providertest.User("weather in Paris?"))
 			req.Tools = tools
-			call := func(r *llm.ChatRequest) *llm.ChatResponse {
-				if !stream {
-					resp, err := a.Chat(context.Background(), r)
-					if err != nil {
-						t.Fatal(err)
-					}
-					return resp
-				}
-				s, err := a.ChatStream(context.Background(), r)
-				if err != nil {
-					t.Fatal(err)
-				}
-				resp, err := collect(t, s)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return resp
-			}
-			first := call(req)
+			first := providertest.Ask(t, a, req, stream)
 			ch := first.Choices[0]
 			if ch.FinishReason != "tool_calls" || len(ch.Message.ToolCalls) != 1 {
 				t.Fatalf("first answer = %+v", ch)
@@ -142,7 +102,7 @@ func TestToolRoundTrip(t *testing.T) {
 			}
 			req.Messages = append(req.Messages, ch.Message,
 				llm.Message{Role: llm.RoleTool, ToolCallID: tc.ID, Content: llm.TextContent("sunny, 24C")})
-			final := call(req)
+			final := providertest.Ask(t, a, req, stream)
 			if got := final.Choices[0].Message.Content.Text(); got != providertest.FakeWeather("sunny, 24C") {
 				t.Errorf("final answer = %q", got)
 			}
@@ -220,14 +180,14 @@ func TestUpstreamErrors(t *testing.T) {
 	}{
 		{"error-429", 429, true}, {"error-400", 400, false}, {"error-503", 503, true},
 	} {
-		_, err := a.Chat(context.Background(), chatReq(tc.model, user("x")))
+		_, err := a.Chat(context.Background(), providertest.ChatRequest(tc.model, providertest.User("x")))
 		var ge *gwerr.Error
 		if !errors.As(err, &ge) || ge.Status != tc.status || ge.Retryable != tc.retryable || !strings.Contains(ge.Message, "fake provider error") {
 			t.Errorf("%s: err = %#v", tc.model, err)
 		}
 	}
 	bad, _ := New(provider.Spec{ID: "google-ai-studio", BaseURL: a.root, APIKey: "wrong-key-9999"})
-	_, err := bad.Chat(context.Background(), chatReq("gemini-2.5-flash", user("x")))
+	_, err := bad.Chat(context.Background(), providertest.ChatRequest("gemini-2.5-flash", providertest.User("x")))
 	var ge *gwerr.Error
 	if !errors.As(err, &ge) || ge.Status != 400 || strings.Contains(ge.Message, "wrong-key-9999") {
 		t.Errorf("bad key: %v", err)

@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -70,4 +72,85 @@ func Fixtures(t testing.TB, dir, pattern string) []string {
 		t.Fatalf("no fixtures %s in %s", pattern, dir)
 	}
 	return m
+}
+
+// GoldenEach runs a subtest for every input fixture in dir matching
+// pattern (the .golden.json files beside them are skipped), named after the
+// file less suffix: it reads the fixture, converts it and compares the
+// result, as JSON, with the golden file whose name replaces suffix with
+// .golden.json. An empty suffix stands for each file's own extension, for
+// fixtures of mixed types.
+func GoldenEach(t *testing.T, dir, pattern, suffix string, update bool, convert func(t *testing.T, name string, in []byte) any) {
+	t.Helper()
+	for _, in := range Fixtures(t, dir, pattern) {
+		if strings.HasSuffix(in, ".golden.json") {
+			continue
+		}
+		ext := suffix
+		if ext == "" {
+			ext = filepath.Ext(in)
+		}
+		name := strings.TrimSuffix(filepath.Base(in), ext)
+		t.Run(name, func(t *testing.T) {
+			got := convert(t, name, ReadFixture(t, in))
+			Golden(t, strings.TrimSuffix(in, ext)+".golden.json", MustJSON(t, got), update)
+		})
+	}
+}
+
+// ReadFixture returns the content of a fixture file.
+func ReadFixture(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// MustJSON encodes v, failing the test when it cannot.
+func MustJSON(t testing.TB, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// FixtureStatus is the HTTP status an error fixture comes with: its name
+// starts with it ("429", "502_html").
+func FixtureStatus(t testing.TB, name string) int {
+	t.Helper()
+	status, err := strconv.Atoi(strings.SplitN(strings.SplitN(name, "_", 2)[0], ".", 2)[0])
+	if err != nil {
+		t.Fatalf("fixture name must start with a status: %v", err)
+	}
+	return status
+}
+
+// SameAtEverySplit checks that where the network splits data does not
+// change what it decodes to: decode(split) reads data as two reads split at
+// that byte (len(data): in one piece), and its result, as JSON, must be the
+// same for every split.
+func SameAtEverySplit(t testing.TB, data []byte, decode func(split int) any) {
+	t.Helper()
+	want := MustJSON(t, decode(len(data)))
+	for i := 0; i < len(data); i++ {
+		if got := MustJSON(t, decode(i)); !bytes.Equal(got, want) {
+			t.Fatalf("split at byte %d decodes differently:\n%s\nwant\n%s", i, got, want)
+		}
+	}
+}
+
+// FuzzSeeds adds every file matching pattern to f's seed corpus.
+func FuzzSeeds(f *testing.F, pattern string) {
+	f.Helper()
+	m, err := filepath.Glob(pattern)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, p := range m {
+		f.Add(ReadFixture(f, p))
+	}
 }

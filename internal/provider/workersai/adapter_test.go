@@ -30,55 +30,13 @@ func newTestAdapter(t *testing.T, apiPath string) (*Adapter, *providertest.Worke
 	return p.(*Adapter), fake
 }
 
-func chatReq(model string, msgs ...llm.Message) *llm.ChatRequest {
-	return &llm.ChatRequest{Model: model, Messages: msgs}
-}
-
-func user(s string) llm.Message { return llm.Message{Role: llm.RoleUser, Content: llm.TextContent(s)} }
-
-func collect(t *testing.T, s llm.Stream) (*llm.ChatResponse, error) {
-	t.Helper()
-	defer s.Close()
-	var acc llm.Accumulator
-	for {
-		c, err := s.Recv()
-		if err == io.EOF {
-			return acc.Response(), nil
-		}
-		if err != nil {
-			return acc.Response(), err
-		}
-		acc.Add(c)
-	}
-}
-
-func ask(t *testing.T, a *Adapter, req *llm.ChatRequest, stream bool) *llm.ChatResponse {
-	t.Helper()
-	if !stream {
-		resp, err := a.Chat(context.Background(), req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp
-	}
-	s, err := a.ChatStream(context.Background(), req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := collect(t, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp
-}
-
 func TestChatNativeAndCompat(t *testing.T) {
 	for _, apiPath := range []string{"", "/v1"} {
 		for _, stream := range []bool{false, true} {
 			name := map[string]string{"": "native", "/v1": "openai-compatible"}[apiPath] + map[bool]string{false: "", true: " stream"}[stream]
 			t.Run(name, func(t *testing.T) {
 				a, fake := newTestAdapter(t, apiPath)
-				resp := ask(t, a, chatReq("@cf/meta/llama-3.1-8b-instruct", user("hi there")), stream)
+				resp := providertest.Ask(t, a, providertest.ChatRequest("@cf/meta/llama-3.1-8b-instruct", providertest.User("hi there")), stream)
 				if got := resp.Choices[0].Message.Content.Text(); got != "Hello from fake: hi there" {
 					t.Errorf("content = %q", got)
 				}
@@ -103,11 +61,11 @@ func TestChatNativeAndCompat(t *testing.T) {
 
 func TestStreamCutMidwayIsAnError(t *testing.T) {
 	a, _ := newTestAdapter(t, "")
-	s, err := a.ChatStream(context.Background(), chatReq("@cf/fake/break", user("one two three")))
+	s, err := a.ChatStream(context.Background(), providertest.ChatRequest("@cf/fake/break", providertest.User("one two three")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = collect(t, s)
+	_, err = providertest.Collect(s)
 	var ge *gwerr.Error
 	if !errors.As(err, &ge) || ge.Status != http.StatusBadGateway {
 		t.Fatalf("err = %v, want a 502 gateway error", err)
@@ -118,10 +76,10 @@ func TestToolRoundTrip(t *testing.T) {
 	for _, stream := range []bool{false, true} {
 		t.Run(map[bool]string{false: "whole", true: "stream"}[stream], func(t *testing.T) {
 			a, fake := newTestAdapter(t, "")
-			req := chatReq("@cf/fake/tools", user("weather in Paris?"))
+			req := providertest.ChatRequest("@cf/fake/tools", providertest.User("weather in Paris?"))
 			req.Tools = []llm.Tool{{Type: "function", Function: llm.FunctionSpec{Name: "get_weather",
 				Parameters: json.RawMessage(`{"type":"object","properties":{"city":{"type":"string"}}}`)}}}
-			first := ask(t, a, req, stream).Choices[0]
+			first := providertest.Ask(t, a, req, stream).Choices[0]
 			if first.FinishReason != "tool_calls" || len(first.Message.ToolCalls) != 1 {
 				t.Fatalf("first answer = %+v", first)
 			}
@@ -130,7 +88,7 @@ func TestToolRoundTrip(t *testing.T) {
 				t.Fatalf("tool call = %+v", tc)
 			}
 			req.Messages = append(req.Messages, first.Message, llm.Message{Role: llm.RoleTool, ToolCallID: tc.ID, Content: llm.TextContent("sunny, 24C")})
-			final := ask(t, a, req, stream)
+			final := providertest.Ask(t, a, req, stream)
 			if got := final.Choices[0].Message.Content.Text(); got != providertest.FakeWeather("sunny, 24C") {
 				t.Errorf("final answer = %q", got)
 			}
@@ -181,13 +139,13 @@ func TestUpstreamErrors(t *testing.T) {
 	}{
 		{"@cf/fake/error-429", 429, true}, {"@cf/fake/error-400", 400, false}, {"@cf/fake/error-500", 500, true},
 	} {
-		_, err := a.Chat(context.Background(), chatReq(tc.model, user("x")))
+		_, err := a.Chat(context.Background(), providertest.ChatRequest(tc.model, providertest.User("x")))
 		var ge *gwerr.Error
 		if !errors.As(err, &ge) || ge.Status != tc.status || ge.Retryable != tc.retryable || !strings.Contains(ge.Message, "fake provider error") {
 			t.Errorf("%s: err = %#v", tc.model, err)
 		}
 	}
-	_, err := a.Chat(context.Background(), &llm.ChatRequest{Model: "@cf/meta/x", Messages: []llm.Message{user("x")}, Stop: llm.Stop{"END"}})
+	_, err := a.Chat(context.Background(), &llm.ChatRequest{Model: "@cf/meta/x", Messages: []llm.Message{providertest.User("x")}, Stop: llm.Stop{"END"}})
 	var ge *gwerr.Error
 	if !errors.As(err, &ge) || ge.Status != 400 || ge.Param != "stop" {
 		t.Errorf("stop: %v", err)
@@ -247,7 +205,7 @@ func TestForward(t *testing.T) {
 
 func TestNativeUsageStream(t *testing.T) {
 	a, _ := newTestAdapter(t, "")
-	b, _ := readFixture("testdata/streams/text.sse")
+	b := providertest.ReadFixture(t, "testdata/streams/text.sse")
 	u, model, ok := a.NativeUsage("/@cf/meta/llama-3.1-8b-instruct", b, true)
 	if !ok || u.TotalTokens != 16 || model != "@cf/meta/llama-3.1-8b-instruct" {
 		t.Errorf("usage %+v %q %v", u, model, ok)
