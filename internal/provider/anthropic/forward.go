@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/aigateway/aigateway/internal/llm"
 	"github.com/aigateway/aigateway/internal/provider"
+	"github.com/aigateway/aigateway/internal/provider/upstream"
 	"github.com/aigateway/aigateway/internal/sse"
 )
 
@@ -18,16 +18,9 @@ import (
 // (and configured headers) are added. anthropic-version, which Anthropic
 // requires, is added when the caller sent none.
 func (a *Adapter) Forward(ctx context.Context, nr *provider.NativeRequest) (*http.Response, error) {
-	u := a.base + nr.Path
-	if nr.RawQuery != "" {
-		u += "?" + nr.RawQuery
-	}
-	req, err := http.NewRequestWithContext(ctx, nr.Method, u, nr.BodyReader())
+	req, err := upstream.NativeRequest(ctx, a.base+nr.Path, nr)
 	if err != nil {
-		return nil, fmt.Errorf("building native request: %w", err)
-	}
-	for k, v := range nr.Header {
-		req.Header[k] = v
+		return nil, err
 	}
 	if !provider.CallerCredential(nr.Header, nr.RawQuery) {
 		a.setHeaders(req.Header)

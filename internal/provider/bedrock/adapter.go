@@ -181,16 +181,9 @@ var amzHeaders = []string{"X-Amz-Date", "X-Amz-Security-Token", "X-Amz-Content-S
 // own Authorization (a SigV4 signature or a Bedrock API key) kept, or
 // else signed anew with the gateway's credentials.
 func (a *Adapter) Forward(ctx context.Context, nr *provider.NativeRequest) (*http.Response, error) {
-	u := a.base + nr.Path
-	if nr.RawQuery != "" {
-		u += "?" + nr.RawQuery
-	}
-	req, err := http.NewRequestWithContext(ctx, nr.Method, u, nr.BodyReader())
+	req, err := upstream.NativeRequest(ctx, a.base+nr.Path, nr)
 	if err != nil {
-		return nil, fmt.Errorf("building native request: %w", err)
-	}
-	for k, v := range nr.Header {
-		req.Header[k] = v
+		return nil, err
 	}
 	if !provider.CallerCredential(nr.Header, nr.RawQuery) {
 		for _, h := range amzHeaders {

@@ -244,16 +244,9 @@ func usable(methods []string) bool {
 // credential kept (x-goog-api-key, ?key=, Authorization), otherwise the
 // gateway's key added as x-goog-api-key.
 func (a *Adapter) Forward(ctx context.Context, nr *provider.NativeRequest) (*http.Response, error) {
-	u := a.root + nr.Path
-	if nr.RawQuery != "" {
-		u += "?" + nr.RawQuery
-	}
-	req, err := http.NewRequestWithContext(ctx, nr.Method, u, nr.BodyReader())
+	req, err := upstream.NativeRequest(ctx, a.root+nr.Path, nr)
 	if err != nil {
-		return nil, fmt.Errorf("building native request: %w", err)
-	}
-	for k, v := range nr.Header {
-		req.Header[k] = v
+		return nil, err
 	}
 	if !provider.CallerCredential(nr.Header, nr.RawQuery) {
 		for k, v := range a.headers {

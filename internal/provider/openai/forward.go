@@ -4,28 +4,21 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 
 	"github.com/aigateway/aigateway/internal/llm"
 	"github.com/aigateway/aigateway/internal/provider"
+	"github.com/aigateway/aigateway/internal/provider/upstream"
 	"github.com/aigateway/aigateway/internal/sse"
 )
 
 // Forward sends a native request to NativeBase + path, unchanged but for
 // the credential: the caller's own is kept, otherwise the gateway's added.
 func (c *Client) Forward(ctx context.Context, nr *provider.NativeRequest) (*http.Response, error) {
-	u := c.o.NativeBase + nr.Path
-	if nr.RawQuery != "" {
-		u += "?" + nr.RawQuery
-	}
-	req, err := http.NewRequestWithContext(ctx, nr.Method, u, nr.BodyReader())
+	req, err := upstream.NativeRequest(ctx, c.o.NativeBase+nr.Path, nr)
 	if err != nil {
-		return nil, fmt.Errorf("building native request: %w", err)
-	}
-	for k, v := range nr.Header {
-		req.Header[k] = v
+		return nil, err
 	}
 	if !provider.CallerCredential(nr.Header, nr.RawQuery) {
 		for k, v := range c.o.Headers {

@@ -2,7 +2,8 @@
 // (anthropic, gemini, workersai, bedrock) share: sending a request and turning a
 // non-2xx answer into the provider's error, reading bounded bodies, the
 // stream type that drains a native decoder into canonical chunks, ids, and
-// embedding vectors in either OpenAI encoding.
+// embedding vectors in either OpenAI encoding; and the passthrough request
+// that every adapter, OpenAI's too, forwards.
 //
 // Translation itself stays in each adapter's pure converter files; this
 // package knows nothing about any provider's wire format.
@@ -10,6 +11,7 @@ package upstream
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
@@ -59,6 +61,24 @@ func Do(client *http.Client, req *http.Request, id string, parse ErrorParser) (*
 		e.RetryAfter = provider.RetryAfter(resp.Header)
 	}
 	return nil, e
+}
+
+// NativeRequest builds the request that forwards nr to u (the provider's
+// base URL and nr.Path) with nr's query, method, headers and body
+// unchanged. The adapter then adds its own credential unless
+// provider.CallerCredential says the caller brought one.
+func NativeRequest(ctx context.Context, u string, nr *provider.NativeRequest) (*http.Request, error) {
+	if nr.RawQuery != "" {
+		u += "?" + nr.RawQuery
+	}
+	req, err := http.NewRequestWithContext(ctx, nr.Method, u, nr.BodyReader())
+	if err != nil {
+		return nil, fmt.Errorf("building native request: %w", err)
+	}
+	for k, v := range nr.Header {
+		req.Header[k] = v
+	}
+	return req, nil
 }
 
 // ReadBody reads a whole response body (bounded) and closes it.

@@ -1,15 +1,19 @@
 package upstream
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"io"
 	"math"
+	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/aigateway/aigateway/internal/llm"
+	"github.com/aigateway/aigateway/internal/provider"
 )
 
 func TestArgsObject(t *testing.T) {
@@ -94,5 +98,26 @@ func TestStreamDrainsBatchesAndKeepsItsError(t *testing.T) {
 	s = NewStream(c, &batches{err: io.EOF})
 	if _, err := s.Recv(); err != io.EOF {
 		t.Errorf("empty stream: %v", err)
+	}
+}
+
+func TestNativeRequest(t *testing.T) {
+	nr := &provider.NativeRequest{Method: "PUT", Path: "/v1/x", RawQuery: "a=1&key=k",
+		Header: http.Header{"X-Caller": {"one", "two"}}, Body: []byte(`{"n":1}`)}
+	req, err := NativeRequest(context.Background(), "https://up.example/base"+nr.Path, nr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(req.Body)
+	if req.Method != "PUT" || req.URL.String() != "https://up.example/base/v1/x?a=1&key=k" ||
+		strings.Join(req.Header["X-Caller"], ",") != "one,two" || string(body) != `{"n":1}` {
+		t.Errorf("%s %s %v %s", req.Method, req.URL, req.Header, body)
+	}
+	nr = &provider.NativeRequest{Method: "GET", Path: "/m"}
+	if req, err = NativeRequest(context.Background(), "https://up.example"+nr.Path, nr); err != nil || req.URL.RawQuery != "" || req.Body != http.NoBody {
+		t.Errorf("no query or body: %v %q %v", err, req.URL.RawQuery, req.Body)
+	}
+	if _, err := NativeRequest(context.Background(), "https://up.example/m", &provider.NativeRequest{Method: "BAD METHOD"}); err == nil {
+		t.Error("invalid method accepted")
 	}
 }

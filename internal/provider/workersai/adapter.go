@@ -221,16 +221,9 @@ func (a *Adapter) nativeURL(path string) string {
 
 // Forward implements provider.Forwarder.
 func (a *Adapter) Forward(ctx context.Context, nr *provider.NativeRequest) (*http.Response, error) {
-	u := a.nativeURL(nr.Path)
-	if nr.RawQuery != "" {
-		u += "?" + nr.RawQuery
-	}
-	req, err := http.NewRequestWithContext(ctx, nr.Method, u, nr.BodyReader())
+	req, err := upstream.NativeRequest(ctx, a.nativeURL(nr.Path), nr)
 	if err != nil {
-		return nil, fmt.Errorf("building native request: %w", err)
-	}
-	for k, v := range nr.Header {
-		req.Header[k] = v
+		return nil, err
 	}
 	if !provider.CallerCredential(nr.Header, nr.RawQuery) {
 		for k, v := range a.headers {
