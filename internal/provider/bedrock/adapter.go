@@ -139,11 +139,11 @@ func (a *Adapter) converse(ctx context.Context, req *llm.ChatRequest, stream boo
 
 // meta names the response after Bedrock's request id when it gives one.
 func (a *Adapter) meta(model string, h http.Header) upstream.Meta {
-	id := upstream.NewID("chatcmpl-")
+	m := upstream.NewMeta(model)
 	if rid := h.Get("x-amzn-requestid"); rid != "" {
-		id = "chatcmpl-" + rid
+		m.ID = "chatcmpl-" + rid
 	}
-	return upstream.Meta{ID: id, Created: time.Now().Unix(), Model: model}
+	return m
 }
 
 // Chat implements provider.Provider with Converse.

@@ -101,10 +101,6 @@ func (a *Adapter) do(req *http.Request) (*http.Response, error) {
 	})
 }
 
-func (a *Adapter) meta(model string) upstream.Meta {
-	return upstream.Meta{ID: upstream.NewID("chatcmpl-"), Created: time.Now().Unix(), Model: model}
-}
-
 // Chat implements provider.Provider.
 func (a *Adapter) Chat(ctx context.Context, req *llm.ChatRequest) (*llm.ChatResponse, error) {
 	native, err := toGenerate(req)
@@ -131,7 +127,7 @@ func (a *Adapter) Chat(ctx context.Context, req *llm.ChatRequest) (*llm.ChatResp
 	if err != nil {
 		return nil, upstream.InvalidResponse(a.id, err)
 	}
-	return fromGenerate(gr, a.meta(req.Model)), nil
+	return fromGenerate(gr, upstream.NewMeta(req.Model)), nil
 }
 
 // ChatStream implements provider.Provider.
@@ -153,7 +149,7 @@ func (a *Adapter) ChatStream(ctx context.Context, req *llm.ChatRequest) (llm.Str
 	if err != nil {
 		return nil, err
 	}
-	return upstream.NewStream(resp.Body, newStreamDecoder(resp.Body, a.id, a.meta(req.Model))), nil
+	return upstream.NewStream(resp.Body, newStreamDecoder(resp.Body, a.id, upstream.NewMeta(req.Model))), nil
 }
 
 // Embed implements provider.Embedder with embedContent for one input and

@@ -23,6 +23,7 @@ import (
 	"math"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/aigateway/aigateway/internal/gwerr"
 	"github.com/aigateway/aigateway/internal/llm"
@@ -263,6 +264,12 @@ type Meta struct {
 	// Model is the model the request named, used when the provider does
 	// not report the one that served it.
 	Model string
+}
+
+// NewMeta is the Meta of an answer to a request for model received now,
+// under a random chat.completion id.
+func NewMeta(model string) Meta {
+	return Meta{ID: NewID("chatcmpl-"), Created: time.Now().Unix(), Model: model}
 }
 
 // Truncated is the error for a stream that ended before the provider said

@@ -22,7 +22,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/aigateway/aigateway/internal/gwerr"
 	"github.com/aigateway/aigateway/internal/llm"
@@ -124,10 +123,6 @@ func (a *Adapter) result(resp *http.Response) (json.RawMessage, error) {
 	return res, nil
 }
 
-func (a *Adapter) meta(model string) upstream.Meta {
-	return upstream.Meta{ID: upstream.NewID("chatcmpl-"), Created: time.Now().Unix(), Model: model}
-}
-
 // Chat implements provider.Provider.
 func (a *Adapter) Chat(ctx context.Context, req *llm.ChatRequest) (*llm.ChatResponse, error) {
 	if a.compat != nil {
@@ -145,7 +140,7 @@ func (a *Adapter) Chat(ctx context.Context, req *llm.ChatRequest) (*llm.ChatResp
 	if err != nil {
 		return nil, err
 	}
-	out, err := fromRun(res, a.meta(req.Model))
+	out, err := fromRun(res, upstream.NewMeta(req.Model))
 	if err != nil {
 		return nil, upstream.InvalidResponse(a.id, err)
 	}
@@ -165,7 +160,7 @@ func (a *Adapter) ChatStream(ctx context.Context, req *llm.ChatRequest) (llm.Str
 	if err != nil {
 		return nil, err
 	}
-	meta := a.meta(req.Model)
+	meta := upstream.NewMeta(req.Model)
 	if ct := resp.Header.Get("Content-Type"); strings.HasPrefix(ct, "application/json") {
 		// A model that cannot stream answers in one piece: replay it.
 		res, err := a.result(resp)
