@@ -3,6 +3,7 @@ package provider
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 )
@@ -36,6 +37,24 @@ type Spec struct {
 
 	// Client is the shared, tuned upstream HTTP client.
 	Client *http.Client
+}
+
+// Base is BaseURL without trailing slashes, or an error when BaseURL is
+// not an absolute URL.
+func (s *Spec) Base() (string, error) {
+	u, err := url.Parse(s.BaseURL)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return "", fmt.Errorf("base_url %q is not an absolute URL", s.BaseURL)
+	}
+	return strings.TrimRight(s.BaseURL, "/"), nil
+}
+
+// HTTPClient is Client, or http.DefaultClient when none is set.
+func (s *Spec) HTTPClient() *http.Client {
+	if s.Client == nil {
+		return http.DefaultClient
+	}
+	return s.Client
 }
 
 // Factory builds an adapter for one wire format.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -35,22 +34,18 @@ type Adapter struct {
 // root (https://api.anthropic.com); a base that already ends in /v1 is
 // accepted too, as SDK users often write it that way.
 func New(s provider.Spec) (provider.Provider, error) {
-	u, err := url.Parse(s.BaseURL)
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		return nil, fmt.Errorf("base_url %q is not an absolute URL", s.BaseURL)
+	base, err := s.Base()
+	if err != nil {
+		return nil, err
 	}
-	base := strings.TrimRight(s.BaseURL, "/")
 	api := base + "/v1"
 	if strings.HasSuffix(base, "/v1") {
 		api = base
 	}
 	a := &Adapter{id: s.ID, base: base, api: api, key: s.APIKey, version: s.APIVersion,
-		headers: s.Headers, http: s.Client, now: time.Now}
+		headers: s.Headers, http: s.HTTPClient(), now: time.Now}
 	if a.version == "" {
 		a.version = DefaultVersion
-	}
-	if a.http == nil {
-		a.http = http.DefaultClient
 	}
 	return a, nil
 }

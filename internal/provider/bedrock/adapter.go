@@ -50,9 +50,9 @@ type Adapter struct {
 // New builds an Adapter. The base URL is the runtime endpoint,
 // https://bedrock-runtime.{region}.amazonaws.com (or a proxy of it).
 func New(s provider.Spec) (provider.Provider, error) {
-	u, err := url.Parse(s.BaseURL)
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		return nil, fmt.Errorf("base_url %q is not an absolute URL", s.BaseURL)
+	base, err := s.Base()
+	if err != nil {
+		return nil, err
 	}
 	if s.Region == "" {
 		return nil, fmt.Errorf("region is required")
@@ -60,14 +60,10 @@ func New(s provider.Spec) (provider.Provider, error) {
 	if s.AccessKeyID == "" || s.SecretAccessKey == "" {
 		return nil, fmt.Errorf("access_key_id and secret_access_key are required")
 	}
-	c := s.Client
-	if c == nil {
-		c = http.DefaultClient
-	}
 	return &Adapter{
-		id: s.ID, base: strings.TrimRight(s.BaseURL, "/"), region: s.Region,
+		id: s.ID, base: base, region: s.Region,
 		creds:  aws.Credentials{AccessKeyID: s.AccessKeyID, SecretAccessKey: s.SecretAccessKey, SessionToken: s.SessionToken, Source: "aigateway"},
-		signer: v4.NewSigner(), headers: s.Headers, http: c, now: time.Now,
+		signer: v4.NewSigner(), headers: s.Headers, http: s.HTTPClient(), now: time.Now,
 	}, nil
 }
 

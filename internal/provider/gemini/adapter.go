@@ -45,19 +45,14 @@ type Adapter struct {
 // (https://generativelanguage.googleapis.com); one that already ends in
 // /v1beta or /v1 is accepted too.
 func New(s provider.Spec) (provider.Provider, error) {
-	u, err := url.Parse(s.BaseURL)
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		return nil, fmt.Errorf("base_url %q is not an absolute URL", s.BaseURL)
+	root, err := s.Base()
+	if err != nil {
+		return nil, err
 	}
-	root := strings.TrimRight(s.BaseURL, "/")
 	for _, v := range []string{"/v1beta", "/v1"} {
 		root = strings.TrimSuffix(root, v)
 	}
-	c := s.Client
-	if c == nil {
-		c = http.DefaultClient
-	}
-	return &Adapter{id: s.ID, key: s.APIKey, root: root, api: root + "/" + apiVersion, headers: s.Headers, http: c}, nil
+	return &Adapter{id: s.ID, key: s.APIKey, root: root, api: root + "/" + apiVersion, headers: s.Headers, http: s.HTTPClient()}, nil
 }
 
 // ID implements provider.Provider.

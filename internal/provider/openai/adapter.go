@@ -1,8 +1,6 @@
 package openai
 
 import (
-	"fmt"
-	"net/url"
 	"strings"
 
 	"github.com/aigateway/aigateway/internal/provider"
@@ -18,11 +16,10 @@ type Adapter struct {
 // appended to the base URL; the unified API uses base URL + APIPath (Ollama
 // serves its OpenAI-format API under "/v1" of its root URL).
 func New(s provider.Spec) (provider.Provider, error) {
-	u, err := url.Parse(s.BaseURL)
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		return nil, fmt.Errorf("base_url %q is not an absolute URL", s.BaseURL)
+	base, err := s.Base()
+	if err != nil {
+		return nil, err
 	}
-	base := strings.TrimRight(s.BaseURL, "/")
 	api := base
 	if s.APIPath != "" && !strings.HasSuffix(base, strings.TrimRight(s.APIPath, "/")) {
 		api = base + "/" + strings.Trim(s.APIPath, "/")

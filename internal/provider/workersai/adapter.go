@@ -46,15 +46,12 @@ type Adapter struct {
 // New builds an Adapter from a provider spec; the base URL is the account's
 // AI endpoint, https://api.cloudflare.com/client/v4/accounts/{account}/ai.
 func New(s provider.Spec) (provider.Provider, error) {
-	u, err := url.Parse(s.BaseURL)
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		return nil, fmt.Errorf("base_url %q is not an absolute URL", s.BaseURL)
+	base, err := s.Base()
+	if err != nil {
+		return nil, err
 	}
-	c := s.Client
-	if c == nil {
-		c = http.DefaultClient
-	}
-	a := &Adapter{id: s.ID, token: s.APIKey, base: strings.TrimRight(s.BaseURL, "/"), headers: s.Headers, http: c}
+	c := s.HTTPClient()
+	a := &Adapter{id: s.ID, token: s.APIKey, base: base, headers: s.Headers, http: c}
 	if s.APIPath != "" {
 		a.compat = openai.NewClient(openai.ClientOptions{
 			ID: s.ID, APIBase: a.base + "/" + strings.Trim(s.APIPath, "/"), NativeBase: a.base,
