@@ -96,8 +96,9 @@ func (a *Adapter) do(req *http.Request) (*http.Response, error) {
 	})
 }
 
-// Chat implements provider.Provider.
-func (a *Adapter) Chat(ctx context.Context, req *llm.ChatRequest) (*llm.ChatResponse, error) {
+// generate translates req and sends it to generateContent, or with stream
+// to streamGenerateContent?alt=sse.
+func (a *Adapter) generate(ctx context.Context, req *llm.ChatRequest, stream bool) (*http.Response, error) {
 	native, err := toGenerate(req)
 	if err != nil {
 		return nil, err
@@ -106,11 +107,23 @@ func (a *Adapter) Chat(ctx context.Context, req *llm.ChatRequest) (*llm.ChatResp
 	if err != nil {
 		return nil, gwerr.Internal(fmt.Errorf("encoding gemini request: %w", err))
 	}
-	hr, err := a.newRequest(ctx, http.MethodPost, a.api+"/"+modelPath(req.Model)+":generateContent", body)
+	op := ":generateContent"
+	if stream {
+		op = ":streamGenerateContent?alt=sse"
+	}
+	hr, err := a.newRequest(ctx, http.MethodPost, a.api+"/"+modelPath(req.Model)+op, body)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := a.do(hr)
+	if stream {
+		hr.Header.Set("Accept", "text/event-stream")
+	}
+	return a.do(hr)
+}
+
+// Chat implements provider.Provider.
+func (a *Adapter) Chat(ctx context.Context, req *llm.ChatRequest) (*llm.ChatResponse, error) {
+	resp, err := a.generate(ctx, req, false)
 	if err != nil {
 		return nil, err
 	}
@@ -127,20 +140,7 @@ func (a *Adapter) Chat(ctx context.Context, req *llm.ChatRequest) (*llm.ChatResp
 
 // ChatStream implements provider.Provider.
 func (a *Adapter) ChatStream(ctx context.Context, req *llm.ChatRequest) (llm.Stream, error) {
-	native, err := toGenerate(req)
-	if err != nil {
-		return nil, err
-	}
-	body, err := json.Marshal(native)
-	if err != nil {
-		return nil, gwerr.Internal(fmt.Errorf("encoding gemini request: %w", err))
-	}
-	hr, err := a.newRequest(ctx, http.MethodPost, a.api+"/"+modelPath(req.Model)+":streamGenerateContent?alt=sse", body)
-	if err != nil {
-		return nil, err
-	}
-	hr.Header.Set("Accept", "text/event-stream")
-	resp, err := a.do(hr)
+	resp, err := a.generate(ctx, req, true)
 	if err != nil {
 		return nil, err
 	}
