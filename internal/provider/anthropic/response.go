@@ -75,29 +75,7 @@ func NativeUsage(u *llm.Usage) Usage {
 // ToChatResponse translates a Messages response into a chat.completion.
 // created is the response time (Anthropic's responses carry none).
 func ToChatResponse(r *Response, created int64) *llm.ChatResponse {
-	m := llm.Message{Role: llm.RoleAssistant}
-	var text, reasoning strings.Builder
-	hasText := false
-	for _, b := range r.Content {
-		switch b.Type {
-		case BlockText:
-			hasText = true
-			text.WriteString(b.Text)
-		case BlockThinking:
-			reasoning.WriteString(b.Thinking)
-		case BlockToolUse:
-			args := "{}"
-			if in := compact(b.Input); len(in) > 0 && string(in) != "null" {
-				args = string(in)
-			}
-			m.ToolCalls = append(m.ToolCalls, llm.ToolCall{ID: b.ID, Type: "function",
-				Function: llm.FunctionCall{Name: b.Name, Arguments: args}})
-		}
-	}
-	if hasText || len(m.ToolCalls) == 0 {
-		m.Content = llm.TextContent(text.String())
-	}
-	m.ReasoningContent = reasoning.String()
+	m := messageOfBlocks(r.Content)
 	stop := ""
 	if r.StopReason != nil {
 		stop = *r.StopReason

@@ -250,14 +250,20 @@ func partOf(b Block) (llm.Part, bool) {
 // assistantMessage converts an assistant turn: text, visible thinking as
 // reasoning_content, and tool_use blocks as tool calls with their ids.
 func assistantMessage(c Content) llm.Message {
-	m := llm.Message{Role: llm.RoleAssistant}
 	if c.String {
-		m.Content = llm.TextContent(c.Text())
-		return m
+		return llm.Message{Role: llm.RoleAssistant, Content: llm.TextContent(c.Text())}
 	}
+	return messageOfBlocks(c.Blocks)
+}
+
+// messageOfBlocks converts the content blocks of an assistant turn or a
+// response: text (also when there is nothing else), thinking as
+// reasoning_content, and tool_use blocks as tool calls with their ids.
+func messageOfBlocks(blocks []Block) llm.Message {
+	m := llm.Message{Role: llm.RoleAssistant}
 	var text, reasoning strings.Builder
 	hasText := false
-	for _, b := range c.Blocks {
+	for _, b := range blocks {
 		switch b.Type {
 		case BlockText:
 			hasText = true
