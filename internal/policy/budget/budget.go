@@ -191,16 +191,11 @@ func (s *stage) charge(c *pipeline.Call, bs []budget, res *pipeline.Result, err 
 			}
 		}()
 	}
-	switch {
-	case err != nil || res == nil:
+	if err != nil || res == nil {
 		add() // a failed call may still have cost something (a broken stream)
-	case res.Stream != nil:
-		res.Stream = pipeline.WrapStream(res.Stream, pipeline.StreamHooks{OnDone: func(error) { add() }})
-	case res.Native != nil && res.Native.Body != nil:
-		res.Native.Body = pipeline.WrapBody(res.Native.Body, pipeline.BodyHooks{OnDone: func(error) { add() }})
-	default:
-		add()
+		return
 	}
+	pipeline.OnFinish(res, func(error) { add() })
 }
 
 // Bounds returns the start of the period containing now and the start of

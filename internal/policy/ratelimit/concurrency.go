@@ -101,16 +101,11 @@ func Concurrency(o ConcurrencyOptions) pipeline.AttemptMiddleware {
 				return nil, e
 			}
 			res, err := next.Attempt(ctx, c, t)
-			switch {
-			case err != nil || res == nil:
+			if err != nil || res == nil {
 				release()
-			case res.Stream != nil:
-				res.Stream = pipeline.WrapStream(res.Stream, pipeline.StreamHooks{OnDone: func(error) { release() }})
-			case res.Native != nil && res.Native.Body != nil:
-				res.Native.Body = pipeline.WrapBody(res.Native.Body, pipeline.BodyHooks{OnDone: func(error) { release() }})
-			default:
-				release()
+				return res, err
 			}
+			pipeline.OnFinish(res, func(error) { release() })
 			return res, err
 		})
 	}

@@ -140,16 +140,11 @@ func (s *stage) reconcile(c *pipeline.Call, ws []window, charges []store.Charge,
 			}
 		}
 	}
-	switch {
-	case err != nil || out == nil:
+	if err != nil || out == nil {
 		settle(true)
-	case out.Stream != nil:
-		out.Stream = pipeline.WrapStream(out.Stream, pipeline.StreamHooks{OnDone: func(error) { settle(false) }})
-	case out.Native != nil && out.Native.Body != nil:
-		out.Native.Body = pipeline.WrapBody(out.Native.Body, pipeline.BodyHooks{OnDone: func(error) { settle(false) }})
-	default:
-		settle(false)
+		return
 	}
+	pipeline.OnFinish(out, func(error) { settle(false) })
 }
 
 func actualTokens(c *pipeline.Call) (int64, bool) {
