@@ -235,6 +235,46 @@ func Question(int) string { return "?" }
 // Dollar is PostgreSQL's placeholder.
 func Dollar(n int) string { return "$" + strconv.Itoa(n) }
 
+// ListQuery adds to b the conditions of one page of a listing: the
+// records f selects, newest first, after o's cursor (o normalized); it
+// returns the query, which fetches one record more than the page so that
+// Page can tell whether another page follows. b.Args are its arguments.
+func ListQuery(b *Builder, f usage.Filter, o usage.ListOptions) (string, error) {
+	b.Filter(f)
+	if o.Cursor != "" {
+		c, err := usage.DecodeCursor(o.Cursor)
+		if err != nil {
+			return "", err
+		}
+		b.After(c)
+	}
+	return "SELECT " + SelectList(o.Payloads) + " FROM " + Table + " " + b.Where() +
+		" ORDER BY created_us DESC, id DESC LIMIT " + b.Arg(o.Limit+1), nil
+}
+
+// Rows is a result set as both drivers give it (*sql.Rows, pgx.Rows).
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// ScanPage reads the rows of a ListQuery for o into its page.
+func ScanPage(rows Rows, o usage.ListOptions) (usage.Page, error) {
+	var recs []*usage.Record
+	for rows.Next() {
+		r, err := Scan(rows.Scan, o.Payloads)
+		if err != nil {
+			return usage.Page{}, err
+		}
+		recs = append(recs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return usage.Page{}, err
+	}
+	return Page(recs, o.Limit), nil
+}
+
 // Page finishes a listing: it trims the extra row fetched to learn whether
 // there is a next page and makes the cursor.
 func Page(recs []*usage.Record, limit int) usage.Page {

@@ -208,33 +208,20 @@ func newBuilder() *logsql.Builder { return &logsql.Builder{Placeholder: logsql.Q
 func (s *LogStore) ListLogs(ctx context.Context, f usage.Filter, o usage.ListOptions) (usage.Page, error) {
 	o = o.Normalize()
 	b := newBuilder()
-	b.Filter(f)
-	if o.Cursor != "" {
-		c, err := usage.DecodeCursor(o.Cursor)
-		if err != nil {
-			return usage.Page{}, err
-		}
-		b.After(c)
+	q, err := logsql.ListQuery(b, f, o)
+	if err != nil {
+		return usage.Page{}, err
 	}
-	q := "SELECT " + logsql.SelectList(o.Payloads) + " FROM " + logsql.Table + " " + b.Where() +
-		" ORDER BY created_us DESC, id DESC LIMIT " + b.Arg(o.Limit+1)
 	rows, err := s.db.QueryContext(ctx, q, b.Args()...)
 	if err != nil {
 		return usage.Page{}, fmt.Errorf("listing logs: %w", err)
 	}
 	defer rows.Close()
-	var recs []*usage.Record
-	for rows.Next() {
-		r, err := logsql.Scan(rows.Scan, o.Payloads)
-		if err != nil {
-			return usage.Page{}, fmt.Errorf("listing logs: %w", err)
-		}
-		recs = append(recs, r)
-	}
-	if err := rows.Err(); err != nil {
+	page, err := logsql.ScanPage(rows, o)
+	if err != nil {
 		return usage.Page{}, fmt.Errorf("listing logs: %w", err)
 	}
-	return logsql.Page(recs, o.Limit), nil
+	return page, nil
 }
 
 // Log implements store.LogStore.
