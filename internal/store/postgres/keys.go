@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/aigateway/aigateway/internal/store"
+	"github.com/aigateway/aigateway/internal/store/keysql"
 )
 
 // keyMigrations create the keys table; append-only.
@@ -53,18 +53,14 @@ func Keys(ctx context.Context, db *DB) (*KeyStore, error) {
 	return &KeyStore{db: db}, nil
 }
 
-const keyColumns = `id, name, tenant, secret_hash, prefix, models, providers, allow_ips, deny_ips,
-	rpm, tpm, budget_usd, budget_period, expires_at, metadata, enabled,
-	created_at, updated_at, last_used_at, revoked_at`
-
 // CreateKey implements store.KeyStore.
 func (s *KeyStore) CreateKey(ctx context.Context, k *store.Key) error {
 	return s.write(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO aig_keys (`+keyColumns+`)
+		_, err := tx.Exec(ctx, `INSERT INTO aig_keys (`+keysql.Columns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
-			k.ID, k.Name, k.Tenant, k.SecretHash, k.Prefix, jsonList(k.Models), jsonList(k.Providers),
-			jsonList(k.AllowIPs), jsonList(k.DenyIPs), k.RPM, k.TPM, k.BudgetUSD, k.BudgetPeriod,
-			nullTime(k.ExpiresAt), jsonMap(k.Metadata), k.Enabled, store.Millis(k.CreatedAt),
+			k.ID, k.Name, k.Tenant, k.SecretHash, k.Prefix, keysql.JSONList(k.Models), keysql.JSONList(k.Providers),
+			keysql.JSONList(k.AllowIPs), keysql.JSONList(k.DenyIPs), k.RPM, k.TPM, k.BudgetUSD, k.BudgetPeriod,
+			nullTime(k.ExpiresAt), keysql.JSONMap(k.Metadata), k.Enabled, store.Millis(k.CreatedAt),
 			store.Millis(k.UpdatedAt), nullTime(k.LastUsedAt), nullTime(k.RevokedAt))
 		var pe *pgconn.PgError
 		if errors.As(err, &pe) && pe.Code == "23505" { // unique_violation
@@ -76,17 +72,17 @@ func (s *KeyStore) CreateKey(ctx context.Context, k *store.Key) error {
 
 // Key implements store.KeyStore.
 func (s *KeyStore) Key(ctx context.Context, id string) (*store.Key, error) {
-	return scanKey(s.db.QueryRow(ctx, `SELECT `+keyColumns+` FROM aig_keys WHERE id = $1`, id))
+	return scanKey(s.db.QueryRow(ctx, `SELECT `+keysql.Columns+` FROM aig_keys WHERE id = $1`, id))
 }
 
 // KeyByHash implements store.KeyStore.
 func (s *KeyStore) KeyByHash(ctx context.Context, hash string) (*store.Key, error) {
-	return scanKey(s.db.QueryRow(ctx, `SELECT `+keyColumns+` FROM aig_keys WHERE secret_hash = $1`, hash))
+	return scanKey(s.db.QueryRow(ctx, `SELECT `+keysql.Columns+` FROM aig_keys WHERE secret_hash = $1`, hash))
 }
 
 // Keys implements store.KeyStore.
 func (s *KeyStore) Keys(ctx context.Context, f store.KeyFilter) ([]*store.Key, error) {
-	q := `SELECT ` + keyColumns + ` FROM aig_keys WHERE TRUE`
+	q := `SELECT ` + keysql.Columns + ` FROM aig_keys WHERE TRUE`
 	var args []any
 	arg := func(v any) string {
 		args = append(args, v)
@@ -125,8 +121,8 @@ func (s *KeyStore) UpdateKey(ctx context.Context, k *store.Key) error {
 		tag, err := tx.Exec(ctx, `UPDATE aig_keys SET name = $1, tenant = $2, models = $3, providers = $4,
 			allow_ips = $5, deny_ips = $6, rpm = $7, tpm = $8, budget_usd = $9, budget_period = $10,
 			expires_at = $11, metadata = $12, enabled = $13, updated_at = $14 WHERE id = $15`,
-			k.Name, k.Tenant, jsonList(k.Models), jsonList(k.Providers), jsonList(k.AllowIPs), jsonList(k.DenyIPs),
-			k.RPM, k.TPM, k.BudgetUSD, k.BudgetPeriod, nullTime(k.ExpiresAt), jsonMap(k.Metadata), k.Enabled,
+			k.Name, k.Tenant, keysql.JSONList(k.Models), keysql.JSONList(k.Providers), keysql.JSONList(k.AllowIPs), keysql.JSONList(k.DenyIPs),
+			k.RPM, k.TPM, k.BudgetUSD, k.BudgetPeriod, nullTime(k.ExpiresAt), keysql.JSONMap(k.Metadata), k.Enabled,
 			store.Millis(k.UpdatedAt), k.ID)
 		if err != nil {
 			return err
@@ -144,7 +140,7 @@ func (s *KeyStore) RevokeKey(ctx context.Context, id string, at time.Time) (*sto
 	err := s.write(ctx, func(tx pgx.Tx) error {
 		var err error
 		out, err = scanKey(tx.QueryRow(ctx, `UPDATE aig_keys SET revoked_at = COALESCE(revoked_at, $1)
-			WHERE id = $2 RETURNING `+keyColumns, store.Millis(at), id))
+			WHERE id = $2 RETURNING `+keysql.Columns, store.Millis(at), id))
 		return err
 	})
 	return out, err
@@ -211,22 +207,8 @@ func scanKey(r pgx.Row) (*store.Key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading key: %w", err)
 	}
-	for _, f := range []struct {
-		src []byte
-		dst *[]string
-	}{{models, &k.Models}, {providers, &k.Providers}, {allow, &k.AllowIPs}, {deny, &k.DenyIPs}} {
-		if err := json.Unmarshal(f.src, f.dst); err != nil {
-			return nil, fmt.Errorf("reading key %s: %w", k.ID, err)
-		}
-		if len(*f.dst) == 0 {
-			*f.dst = nil
-		}
-	}
-	if err := json.Unmarshal(metadata, &k.Metadata); err != nil {
-		return nil, fmt.Errorf("reading key %s: %w", k.ID, err)
-	}
-	if len(k.Metadata) == 0 {
-		k.Metadata = nil
+	if err := keysql.DecodeJSON(&k, models, providers, allow, deny, metadata); err != nil {
+		return nil, err
 	}
 	k.CreatedAt, k.UpdatedAt = k.CreatedAt.UTC(), k.UpdatedAt.UTC()
 	k.ExpiresAt, k.LastUsedAt, k.RevokedAt = deref(expires), deref(lastUsed), deref(revoked)
@@ -246,22 +228,6 @@ func deref(t *time.Time) time.Time {
 		return time.Time{}
 	}
 	return t.UTC()
-}
-
-func jsonList(v []string) string {
-	if len(v) == 0 {
-		return "[]"
-	}
-	b, _ := json.Marshal(v)
-	return string(b)
-}
-
-func jsonMap(v map[string]string) string {
-	if len(v) == 0 {
-		return "{}"
-	}
-	b, _ := json.Marshal(v)
-	return string(b)
 }
 
 var _ store.KeyStore = (*KeyStore)(nil)

@@ -3,13 +3,13 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/aigateway/aigateway/internal/store"
+	"github.com/aigateway/aigateway/internal/store/keysql"
 )
 
 // keyMigrations create the keys table; append-only.
@@ -52,18 +52,14 @@ func Keys(ctx context.Context, db *DB) (*KeyStore, error) {
 	return &KeyStore{db: db}, nil
 }
 
-const keyColumns = `id, name, tenant, secret_hash, prefix, models, providers, allow_ips, deny_ips,
-	rpm, tpm, budget_usd, budget_period, expires_at, metadata, enabled,
-	created_at, updated_at, last_used_at, revoked_at`
-
 // CreateKey implements store.KeyStore.
 func (s *KeyStore) CreateKey(ctx context.Context, k *store.Key) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO aig_keys (`+keyColumns+`)
+		_, err := tx.ExecContext(ctx, `INSERT INTO aig_keys (`+keysql.Columns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			k.ID, k.Name, k.Tenant, k.SecretHash, k.Prefix, jsonList(k.Models), jsonList(k.Providers),
-			jsonList(k.AllowIPs), jsonList(k.DenyIPs), k.RPM, k.TPM, k.BudgetUSD, k.BudgetPeriod,
-			millis(k.ExpiresAt), jsonMap(k.Metadata), k.Enabled, millis(k.CreatedAt).Int64,
+			k.ID, k.Name, k.Tenant, k.SecretHash, k.Prefix, keysql.JSONList(k.Models), keysql.JSONList(k.Providers),
+			keysql.JSONList(k.AllowIPs), keysql.JSONList(k.DenyIPs), k.RPM, k.TPM, k.BudgetUSD, k.BudgetPeriod,
+			millis(k.ExpiresAt), keysql.JSONMap(k.Metadata), k.Enabled, millis(k.CreatedAt).Int64,
 			millis(k.UpdatedAt).Int64, millis(k.LastUsedAt), millis(k.RevokedAt))
 		if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed") {
 			return store.ErrConflict
@@ -74,17 +70,17 @@ func (s *KeyStore) CreateKey(ctx context.Context, k *store.Key) error {
 
 // Key implements store.KeyStore.
 func (s *KeyStore) Key(ctx context.Context, id string) (*store.Key, error) {
-	return scanKey(s.db.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM aig_keys WHERE id = ?`, id))
+	return scanKey(s.db.QueryRowContext(ctx, `SELECT `+keysql.Columns+` FROM aig_keys WHERE id = ?`, id))
 }
 
 // KeyByHash implements store.KeyStore.
 func (s *KeyStore) KeyByHash(ctx context.Context, hash string) (*store.Key, error) {
-	return scanKey(s.db.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM aig_keys WHERE secret_hash = ?`, hash))
+	return scanKey(s.db.QueryRowContext(ctx, `SELECT `+keysql.Columns+` FROM aig_keys WHERE secret_hash = ?`, hash))
 }
 
 // Keys implements store.KeyStore.
 func (s *KeyStore) Keys(ctx context.Context, f store.KeyFilter) ([]*store.Key, error) {
-	q := `SELECT ` + keyColumns + ` FROM aig_keys WHERE 1 = 1`
+	q := `SELECT ` + keysql.Columns + ` FROM aig_keys WHERE 1 = 1`
 	var args []any
 	if f.Tenant != "" {
 		q += ` AND tenant = ?`
@@ -122,8 +118,8 @@ func (s *KeyStore) UpdateKey(ctx context.Context, k *store.Key) error {
 		res, err := tx.ExecContext(ctx, `UPDATE aig_keys SET name = ?, tenant = ?, models = ?, providers = ?,
 			allow_ips = ?, deny_ips = ?, rpm = ?, tpm = ?, budget_usd = ?, budget_period = ?, expires_at = ?,
 			metadata = ?, enabled = ?, updated_at = ? WHERE id = ?`,
-			k.Name, k.Tenant, jsonList(k.Models), jsonList(k.Providers), jsonList(k.AllowIPs), jsonList(k.DenyIPs),
-			k.RPM, k.TPM, k.BudgetUSD, k.BudgetPeriod, millis(k.ExpiresAt), jsonMap(k.Metadata), k.Enabled,
+			k.Name, k.Tenant, keysql.JSONList(k.Models), keysql.JSONList(k.Providers), keysql.JSONList(k.AllowIPs), keysql.JSONList(k.DenyIPs),
+			k.RPM, k.TPM, k.BudgetUSD, k.BudgetPeriod, millis(k.ExpiresAt), keysql.JSONMap(k.Metadata), k.Enabled,
 			millis(k.UpdatedAt).Int64, k.ID)
 		if err != nil {
 			return err
@@ -147,7 +143,7 @@ func (s *KeyStore) RevokeKey(ctx context.Context, id string, at time.Time) (*sto
 		if n, _ := res.RowsAffected(); n == 0 {
 			return store.ErrNotFound
 		}
-		out, err = scanKey(tx.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM aig_keys WHERE id = ?`, id))
+		out, err = scanKey(tx.QueryRowContext(ctx, `SELECT `+keysql.Columns+` FROM aig_keys WHERE id = ?`, id))
 		return err
 	})
 	return out, err
@@ -226,20 +222,8 @@ func scanKey(r scanner) (*store.Key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading key: %w", err)
 	}
-	for _, f := range []struct {
-		src string
-		dst *[]string
-	}{{models, &k.Models}, {providers, &k.Providers}, {allow, &k.AllowIPs}, {deny, &k.DenyIPs}} {
-		if err := json.Unmarshal([]byte(f.src), f.dst); err != nil {
-			return nil, fmt.Errorf("reading key %s: %w", k.ID, err)
-		}
-	}
-	if err := json.Unmarshal([]byte(metadata), &k.Metadata); err != nil {
-		return nil, fmt.Errorf("reading key %s: %w", k.ID, err)
-	}
-	k.Models, k.Providers, k.AllowIPs, k.DenyIPs = nilIfEmpty(k.Models), nilIfEmpty(k.Providers), nilIfEmpty(k.AllowIPs), nilIfEmpty(k.DenyIPs)
-	if len(k.Metadata) == 0 {
-		k.Metadata = nil
+	if err := keysql.DecodeJSON(&k, []byte(models), []byte(providers), []byte(allow), []byte(deny), []byte(metadata)); err != nil {
+		return nil, err
 	}
 	k.ExpiresAt, k.LastUsedAt, k.RevokedAt = fromMillis(expires), fromMillis(lastUsed), fromMillis(revoked)
 	k.CreatedAt = time.UnixMilli(created).UTC()
@@ -259,29 +243,6 @@ func fromMillis(n sql.NullInt64) time.Time {
 		return time.Time{}
 	}
 	return time.UnixMilli(n.Int64).UTC()
-}
-
-func nilIfEmpty(v []string) []string {
-	if len(v) == 0 {
-		return nil
-	}
-	return v
-}
-
-func jsonList(v []string) string {
-	if len(v) == 0 {
-		return "[]"
-	}
-	b, _ := json.Marshal(v)
-	return string(b)
-}
-
-func jsonMap(v map[string]string) string {
-	if len(v) == 0 {
-		return "{}"
-	}
-	b, _ := json.Marshal(v)
-	return string(b)
 }
 
 var _ store.KeyStore = (*KeyStore)(nil)
