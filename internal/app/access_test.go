@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aigateway/aigateway/internal/config"
 	"github.com/aigateway/aigateway/internal/keys"
 	"github.com/aigateway/aigateway/internal/provider/providertest"
 	"github.com/aigateway/aigateway/internal/store/storetest"
@@ -55,39 +52,13 @@ providers:
 // start runs a gateway with baseYAML plus extra on dataDir (fresh when "").
 func (e *accessEnv) start(t testing.TB, extra, dataDir string) *replica {
 	t.Helper()
-	cfg, err := config.Parse([]byte(baseYAML+extra), func(k string) string { return e.env[k] })
-	if err != nil {
-		t.Fatalf("config: %v", err)
-	}
-	if dataDir == "" {
-		dataDir = t.TempDir()
-	}
-	cfg.DataDir = dataDir
-	gw, err := New(cfg, Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatalf("gateway: %v", err)
-	}
-	srv := httptest.NewServer(gw.Handler())
-	t.Cleanup(func() { srv.Close(); gw.Close() })
-	return &replica{gw: gw, srv: srv}
+	gw := startGateway(t, testConfig(t, baseYAML+extra, e.env, dataDir))
+	return &replica{gw: gw, srv: serve(t, gw)}
 }
 
 func (r *replica) do(t testing.TB, method, path, body string, headers ...string) (*http.Response, []byte) {
 	t.Helper()
-	req, _ := http.NewRequest(method, r.srv.URL+path, strings.NewReader(body))
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, b
+	return sendRead(t, method, r.srv.URL+path, body, headers...)
 }
 
 func (r *replica) chat(t *testing.T, key string, model string) (*http.Response, []byte) {
@@ -126,11 +97,7 @@ func (r *replica) createKey(t testing.TB, p keys.Params) *keys.Created {
 
 func errMessage(t *testing.T, b []byte) string {
 	t.Helper()
-	var e apiError
-	if err := json.Unmarshal(b, &e); err != nil || e.Error.Message == "" {
-		t.Fatalf("not an error body: %s", b)
-	}
-	return e.Error.Message
+	return decodeErrorBody(t, b).Error.Message
 }
 
 // within retries check until it passes or d has passed.

@@ -5,13 +5,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/aigateway/aigateway/internal/config"
 	"github.com/aigateway/aigateway/internal/llm"
 	"github.com/aigateway/aigateway/internal/provider/providertest"
 )
@@ -52,34 +50,13 @@ func newMixedGateway(t *testing.T) *mixedGateway {
 	af := providertest.NewAnthropic(providertest.Options{APIKey: "sk-ant-fake-key"})
 	au := httptest.NewServer(af)
 	t.Cleanup(au.Close)
-	env := map[string]string{"FAKE_URL": ou.URL + "/v1", "ANT_URL": au.URL}
-	cfg, err := config.Parse([]byte(mixedConfig), func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatalf("config: %v", err)
-	}
-	cfg.DataDir = t.TempDir()
-	gw, err := New(cfg, Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(gw.Handler())
-	t.Cleanup(srv.Close)
-	return &mixedGateway{openai: of, anthropic: af, antURL: au.URL, srv: srv}
+	gw := startGateway(t, testConfig(t, mixedConfig, map[string]string{"FAKE_URL": ou.URL + "/v1", "ANT_URL": au.URL}, ""))
+	return &mixedGateway{openai: of, anthropic: af, antURL: au.URL, srv: serve(t, gw)}
 }
 
 func (g *mixedGateway) post(t *testing.T, path, body string, headers ...string) *http.Response {
 	t.Helper()
-	req, _ := http.NewRequest("POST", g.srv.URL+path, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { resp.Body.Close() })
-	return resp
+	return send(t, "POST", g.srv.URL+path, body, headers...)
 }
 
 // message is the part of an Anthropic message the tests read.

@@ -1,8 +1,6 @@
 package app
 
 import (
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -11,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aigateway/aigateway/internal/config"
 	"github.com/aigateway/aigateway/internal/provider/providertest"
 )
 
@@ -22,22 +19,7 @@ func benchGateway(b *testing.B) http.Handler {
 	fake := providertest.NewFake(providertest.Options{APIKey: "sk-fake"})
 	up := httptest.NewServer(fake)
 	b.Cleanup(up.Close)
-	cfg, err := config.Parse([]byte(cacheYAML("")), func(k string) string {
-		if k == "FAKE_URL" {
-			return up.URL + "/v1"
-		}
-		return ""
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg.DataDir = b.TempDir()
-	gw, err := New(cfg, Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { gw.Close() })
-	return gw.Handler()
+	return startGateway(b, testConfig(b, cacheYAML(""), map[string]string{"FAKE_URL": up.URL + "/v1"}, "")).Handler()
 }
 
 func serveChat(b *testing.B, h http.Handler, body, want string) {

@@ -4,10 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -414,20 +412,8 @@ cache:
 // replica behind a load balancer would be.
 func (g *testGateway) replica(t *testing.T, yaml string) *testGateway {
 	t.Helper()
-	env := map[string]string{"FAKE_URL": g.upstream.URL + "/v1"}
-	cfg, err := config.Parse([]byte(yaml), func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatalf("config: %v", err)
-	}
-	cfg.DataDir = t.TempDir()
-	gw, err := New(cfg, Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatalf("gateway: %v", err)
-	}
-	t.Cleanup(func() { gw.Close() })
-	srv := httptest.NewServer(gw.Handler())
-	t.Cleanup(srv.Close)
-	return &testGateway{fake: g.fake, upstream: g.upstream, gw: gw, srv: srv}
+	gw := startGateway(t, testConfig(t, yaml, map[string]string{"FAKE_URL": g.upstream.URL + "/v1"}, ""))
+	return &testGateway{fake: g.fake, upstream: g.upstream, gw: gw, srv: serve(t, gw)}
 }
 
 func redisCacheYAML(url, prefix string) string {
@@ -570,12 +556,7 @@ cache:
 	}
 	ask("smart")
 	ask("steady")
-	env := map[string]string{"FAKE_URL": g.upstream.URL + "/v1"}
-	cfg, err := config.Parse([]byte(yaml("openai/gpt-4o-mini")), func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.DataDir = t.TempDir()
+	cfg := testConfig(t, yaml("openai/gpt-4o-mini"), map[string]string{"FAKE_URL": g.upstream.URL + "/v1"}, "")
 	if err := g.gw.Reload(cfg, 0); err != nil {
 		t.Fatal(err)
 	}

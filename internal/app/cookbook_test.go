@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -15,7 +14,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aigateway/aigateway/internal/config"
 	"github.com/aigateway/aigateway/internal/llm"
 	"github.com/aigateway/aigateway/internal/pipeline"
 	"github.com/aigateway/aigateway/internal/provider/providertest"
@@ -50,19 +48,8 @@ func newFleet(t *testing.T, yaml string) *fleet {
 		f.fakes[v.id] = fake
 		env[v.urlVar], env[v.keyVar] = up.URL+v.path, "sk-"+v.id
 	}
-	cfg, err := config.Parse([]byte(yaml), func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatalf("config:\n%v", err)
-	}
-	cfg.DataDir = t.TempDir()
-	gw, err := New(cfg, Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatalf("gateway: %v", err)
-	}
-	t.Cleanup(func() { gw.Close() })
-	f.gw = gw
-	f.srv = httptest.NewServer(gw.Handler())
-	t.Cleanup(f.srv.Close)
+	f.gw = startGateway(t, testConfig(t, yaml, env, ""))
+	f.srv = serve(t, f.gw)
 	return f
 }
 
@@ -78,18 +65,7 @@ func cookbook(t *testing.T, name string) string {
 // chatReq posts a chat request and returns the response with its body read.
 func (f *fleet) chatReq(t *testing.T, body string, headers ...string) (*http.Response, []byte) {
 	t.Helper()
-	req, _ := http.NewRequest("POST", f.srv.URL+"/v1/chat/completions", strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, b
+	return sendRead(t, "POST", f.srv.URL+"/v1/chat/completions", body, headers...)
 }
 
 // servedBy posts and returns x-aig-provider, failing on a non-200.

@@ -31,7 +31,6 @@ func newTestGateway(t *testing.T, yaml string) *testGateway {
 	up := httptest.NewServer(fake)
 	t.Cleanup(up.Close)
 	env := map[string]string{"FAKE_URL": up.URL + "/v1", "FAKE_ROOT": up.URL}
-	getenv := func(k string) string { return env[k] }
 	if yaml == "" {
 		yaml = `
 providers_from_env: false
@@ -41,24 +40,56 @@ providers:
     api_key: sk-fake
 `
 	}
-	cfg, err := config.Parse([]byte(yaml), getenv)
+	gw := startGateway(t, testConfig(t, yaml, env, ""))
+	return &testGateway{fake: fake, upstream: up, gw: gw, srv: serve(t, gw)}
+}
+
+// testConfig parses yaml, with ${VAR} taken from env, for a gateway on
+// dataDir (a fresh directory when "").
+func testConfig(t testing.TB, yaml string, env map[string]string, dataDir string) *config.Config {
+	t.Helper()
+	cfg, err := config.Parse([]byte(yaml), func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	cfg.DataDir = t.TempDir()
+	if dataDir == "" {
+		dataDir = t.TempDir()
+	}
+	cfg.DataDir = dataDir
+	return cfg
+}
+
+// startGateway builds a gateway from cfg (logging nowhere) and closes it
+// when the test ends.
+func startGateway(t testing.TB, cfg *config.Config) *Gateway {
+	t.Helper()
 	gw, err := New(cfg, Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatalf("gateway: %v", err)
 	}
 	t.Cleanup(func() { gw.Close() })
+	return gw
+}
+
+// serve serves gw on a loopback test server until the test ends (the
+// server closes before the gateway).
+func serve(t testing.TB, gw *Gateway) *httptest.Server {
 	srv := httptest.NewServer(gw.Handler())
 	t.Cleanup(srv.Close)
-	return &testGateway{fake: fake, upstream: up, gw: gw, srv: srv}
+	return srv
 }
 
 func (g *testGateway) do(t *testing.T, method, path, body string, headers ...string) *http.Response {
 	t.Helper()
-	req, err := http.NewRequest(method, g.srv.URL+path, strings.NewReader(body))
+	return send(t, method, g.srv.URL+path, body, headers...)
+}
+
+// send makes a request with body (sent as JSON when there is one) and
+// headers given as name, value pairs; the response body is closed when
+// the test ends.
+func send(t testing.TB, method, url, body string, headers ...string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,6 +105,15 @@ func (g *testGateway) do(t *testing.T, method, path, body string, headers ...str
 	}
 	t.Cleanup(func() { resp.Body.Close() })
 	return resp
+}
+
+// sendRead is send with the response body read (and closed).
+func sendRead(t testing.TB, method, url, body string, headers ...string) (*http.Response, []byte) {
+	t.Helper()
+	resp := send(t, method, url, body, headers...)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, b
 }
 
 func readBody(t *testing.T, resp *http.Response) []byte {
@@ -97,7 +137,13 @@ type apiError struct {
 
 func decodeError(t *testing.T, resp *http.Response) apiError {
 	t.Helper()
-	b := readBody(t, resp)
+	return decodeErrorBody(t, readBody(t, resp))
+}
+
+// decodeErrorBody decodes an OpenAI error body, failing the test when b is
+// not one (or carries no message).
+func decodeErrorBody(t *testing.T, b []byte) apiError {
+	t.Helper()
 	var e apiError
 	if err := json.Unmarshal(b, &e); err != nil || e.Error.Message == "" {
 		t.Fatalf("not an OpenAI error body: %s", b)
