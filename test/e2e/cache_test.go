@@ -1,11 +1,9 @@
 package e2e
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
@@ -18,8 +16,7 @@ import (
 func TestOpenAISDKCachedReplay(t *testing.T) {
 	g, fake := startWithFakeOpenAI(t)
 	client := sdkClient(g)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	ctx := ctx30(t)
 	params := openai.ChatCompletionNewParams{
 		Model:         "openai/gpt-4o-mini",
 		Messages:      []openai.ChatCompletionMessageParamUnion{openai.UserMessage("cache me if you can")},

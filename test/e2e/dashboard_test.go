@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"flag"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -59,15 +58,10 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 
 	const adminToken = "dashboard-admin-token"
-	fake := providertest.NewFake(providertest.Options{APIKey: "sk-upstream"})
-	up := httptest.NewServer(fake)
-	t.Cleanup(up.Close)
+	_, env := openAIUpstream(t, providertest.Options{APIKey: "sk-upstream"})
+	env["AIGATEWAY_ADMIN_TOKEN"] = adminToken
 	g := StartGateway(t, GatewayOptions{
-		Env: map[string]string{
-			"OPENAI_API_KEY":        "sk-upstream",
-			"OPENAI_BASE_URL":       up.URL + "/v1",
-			"AIGATEWAY_ADMIN_TOKEN": adminToken,
-		},
+		Env: env,
 		// An alias and a route for the read-only routing views.
 		Config: "models:\n  - name: fast\n    targets:\n      - model: openai/gpt-4o-mini\n" +
 			"routes:\n  - name: assistant\n    model: fast\n",

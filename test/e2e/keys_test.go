@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -22,9 +21,8 @@ import (
 
 func fakeUpstream(t *testing.T) map[string]string {
 	t.Helper()
-	up := httptest.NewServer(providertest.NewFake(providertest.Options{APIKey: "sk-upstream"}))
-	t.Cleanup(up.Close)
-	return map[string]string{"OPENAI_API_KEY": "sk-upstream", "OPENAI_BASE_URL": up.URL + "/v1"}
+	_, env := openAIUpstream(t, providertest.Options{APIKey: "sk-upstream"})
+	return env
 }
 
 func keyedClient(g *Gateway, key string) openai.Client {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
@@ -60,13 +59,11 @@ func TestSIGTERMMidBurstKeepsEveryAnsweredRequest(t *testing.T) {
 	}
 	for name, storage := range storages {
 		t.Run(name, func(t *testing.T) {
-			fake := providertest.NewFake(providertest.Options{APIKey: "sk-upstream", Latency: 20 * time.Millisecond})
-			up := httptest.NewServer(fake)
-			t.Cleanup(up.Close)
+			_, env := openAIUpstream(t, providertest.Options{APIKey: "sk-upstream", Latency: 20 * time.Millisecond})
 			dataDir := t.TempDir()
 			cfg := storage(t) + "logs: {flush_interval: 1h, batch_size: 10000, queue_size: 100000}\n"
 			g := StartGateway(t, GatewayOptions{
-				Env:    map[string]string{"OPENAI_API_KEY": "sk-upstream", "OPENAI_BASE_URL": up.URL + "/v1"},
+				Env:    env,
 				Config: cfg,
 				Args:   []string{"--data-dir", dataDir},
 			})
@@ -156,12 +153,9 @@ func TestSIGTERMMidBurstKeepsEveryAnsweredRequest(t *testing.T) {
 }
 
 func TestLogsCLIQueryAndTailARunningGateway(t *testing.T) {
-	fake := providertest.NewFake(providertest.Options{APIKey: "sk-upstream"})
-	up := httptest.NewServer(fake)
-	t.Cleanup(up.Close)
-	g := StartGateway(t, GatewayOptions{Env: map[string]string{
-		"OPENAI_API_KEY": "sk-upstream", "OPENAI_BASE_URL": up.URL + "/v1", "AIGATEWAY_ADMIN_TOKEN": "adm",
-	}, Config: "logs: {flush_interval: 50ms}\n"})
+	_, env := openAIUpstream(t, providertest.Options{APIKey: "sk-upstream"})
+	env["AIGATEWAY_ADMIN_TOKEN"] = "adm"
+	g := StartGateway(t, GatewayOptions{Env: env, Config: "logs: {flush_interval: 50ms}\n"})
 	send := func(model string) string {
 		t.Helper()
 		resp, err := http.Post(g.URL+"/v1/chat/completions", "application/json",
@@ -248,12 +242,10 @@ func TestLogsCLIQueryAndTailARunningGateway(t *testing.T) {
 }
 
 func TestLogsCLIReadsTheLocalStore(t *testing.T) {
-	fake := providertest.NewFake(providertest.Options{APIKey: "sk-upstream"})
-	up := httptest.NewServer(fake)
-	t.Cleanup(up.Close)
+	_, env := openAIUpstream(t, providertest.Options{APIKey: "sk-upstream"})
 	dataDir := t.TempDir()
 	g := StartGateway(t, GatewayOptions{
-		Env:  map[string]string{"OPENAI_API_KEY": "sk-upstream", "OPENAI_BASE_URL": up.URL + "/v1"},
+		Env:  env,
 		Args: []string{"--data-dir", dataDir},
 	})
 	resp, err := http.Post(g.URL+"/v1/chat/completions", "application/json",

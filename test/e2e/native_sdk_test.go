@@ -38,14 +38,6 @@ type nativeSuite struct {
 	broken string
 }
 
-func newSDK(g *Gateway) openai.Client {
-	return openai.NewClient(
-		option.WithBaseURL(g.URL+"/v1"),
-		option.WithAPIKey("unused-in-unauthenticated-mode"),
-		option.WithMaxRetries(0),
-	)
-}
-
 func (s nativeSuite) run(t *testing.T, g *Gateway) {
 	t.Run("chat", func(t *testing.T) { s.chatTest(t, g) })
 	t.Run("stream", func(t *testing.T) { s.streamTest(t, g) })
@@ -58,6 +50,24 @@ func (s nativeSuite) run(t *testing.T, g *Gateway) {
 	}
 }
 
+// wantModel checks that the gateway's model list (through the SDK) names
+// id.
+func wantModel(t *testing.T, g *Gateway, id string) {
+	t.Helper()
+	client := sdkClient(g)
+	page, err := client.Models.List(ctx30(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, m := range page.Data {
+		ids = append(ids, m.ID)
+	}
+	if !strings.Contains(strings.Join(ids, ","), id) {
+		t.Errorf("models = %v", ids)
+	}
+}
+
 func ctx30(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
@@ -65,7 +75,7 @@ func ctx30(t *testing.T) context.Context {
 }
 
 func (s nativeSuite) chatTest(t *testing.T, g *Gateway) {
-	client := newSDK(g)
+	client := sdkClient(g)
 	var hdr http.Header
 	resp, err := client.Chat.Completions.New(ctx30(t), openai.ChatCompletionNewParams{
 		Model: s.prefix + "/" + s.chat,
@@ -108,7 +118,7 @@ func captureHeaders(h *http.Header) option.RequestOption {
 }
 
 func (s nativeSuite) streamTest(t *testing.T, g *Gateway) {
-	client := newSDK(g)
+	client := sdkClient(g)
 	stream := client.Chat.Completions.NewStreaming(ctx30(t), openai.ChatCompletionNewParams{
 		Model:         s.prefix + "/" + s.chat,
 		Messages:      []openai.ChatCompletionMessageParamUnion{openai.UserMessage("stream me please")},
@@ -153,7 +163,7 @@ var weatherTool = openai.ChatCompletionFunctionTool(openai.FunctionDefinitionPar
 // model's call (id, name, arguments), the client's result under that id,
 // and the final answer built from the result.
 func (s nativeSuite) toolTest(t *testing.T, g *Gateway, stream bool) {
-	client := newSDK(g)
+	client := sdkClient(g)
 	params := openai.ChatCompletionNewParams{
 		Model:    s.prefix + "/" + s.tools,
 		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("What is the weather in Paris?")},
@@ -196,7 +206,7 @@ func (s nativeSuite) toolTest(t *testing.T, g *Gateway, stream bool) {
 }
 
 func (s nativeSuite) errorTest(t *testing.T, g *Gateway) {
-	client := newSDK(g)
+	client := sdkClient(g)
 	_, err := client.Chat.Completions.New(ctx30(t), openai.ChatCompletionNewParams{
 		Model:    s.prefix + "/" + s.rateLimited,
 		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("x")},
@@ -214,7 +224,7 @@ func (s nativeSuite) errorTest(t *testing.T, g *Gateway) {
 // has started reaches the client as an error event, not as a silently
 // shortened answer.
 func (s nativeSuite) cutTest(t *testing.T, g *Gateway) {
-	client := newSDK(g)
+	client := sdkClient(g)
 	stream := client.Chat.Completions.NewStreaming(ctx30(t), openai.ChatCompletionNewParams{
 		Model:    s.prefix + "/" + s.broken,
 		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("one two three four")},
@@ -227,7 +237,7 @@ func (s nativeSuite) cutTest(t *testing.T, g *Gateway) {
 }
 
 func (s nativeSuite) embedTest(t *testing.T, g *Gateway) {
-	client := newSDK(g)
+	client := sdkClient(g)
 	for _, in := range [][]string{{"only one"}, {"a", "b", "c"}} {
 		input := openai.EmbeddingNewParamsInputUnion{OfArrayOfStrings: in}
 		if len(in) == 1 {
@@ -264,20 +274,7 @@ func TestGeminiThroughOpenAISDK(t *testing.T) {
 		"GEMINI_BASE_URL": startFake(t, fake),
 	}})
 	nativeSuite{prefix: "google-ai-studio", chat: "gemini-2.5-flash", tools: "tools", embed: "text-embedding-004", embedDims: 8, rateLimited: "error-429", broken: "break"}.run(t, g)
-	t.Run("models", func(t *testing.T) {
-		client := newSDK(g)
-		page, err := client.Models.List(ctx30(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var ids []string
-		for _, m := range page.Data {
-			ids = append(ids, m.ID)
-		}
-		if !strings.Contains(strings.Join(ids, ","), "google-ai-studio/gemini-2.5-flash") {
-			t.Errorf("models = %v", ids)
-		}
-	})
+	t.Run("models", func(t *testing.T) { wantModel(t, g, "google-ai-studio/gemini-2.5-flash") })
 	for _, r := range fake.Requests() {
 		if r.Header.Get("x-goog-api-key") != "gemini-upstream-key" {
 			t.Errorf("%s reached the fake with key %q", r.Path, r.Header.Get("x-goog-api-key"))
@@ -334,7 +331,7 @@ func TestBedrockThroughOpenAISDK(t *testing.T) {
 	nativeSuite{prefix: "aws-bedrock", chat: "anthropic.claude-3-5-sonnet-20240620-v1:0", tools: "tools", rateLimited: "error-429", broken: "break"}.run(t, g)
 
 	t.Run("JSON mode", func(t *testing.T) {
-		client := newSDK(g)
+		client := sdkClient(g)
 		resp, err := client.Chat.Completions.New(ctx30(t), openai.ChatCompletionNewParams{
 			Model:    "aws-bedrock/anthropic.claude-3-haiku-20240307-v1:0",
 			Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Ada")},
