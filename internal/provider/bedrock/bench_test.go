@@ -1,7 +1,6 @@
 package bedrock
 
 import (
-	"encoding/json"
 	"testing"
 
 	"github.com/aigateway/aigateway/internal/llm"
@@ -21,17 +20,13 @@ func BenchmarkRequestBaselineOpenAI(b *testing.B) {
 }
 
 func BenchmarkRequestBedrock(b *testing.B) {
-	req := benchRequest(b)
-	b.ReportAllocs()
-	for b.Loop() {
+	providertest.BenchRequest(b, benchRequest(b), func(req *llm.ChatRequest) (any, error) {
 		c, err := toConverse(req)
 		if err != nil {
-			b.Fatal(err)
+			return nil, err
 		}
-		if _, err := json.Marshal(c.req); err != nil {
-			b.Fatal(err)
-		}
-	}
+		return c.req, nil
+	})
 }
 
 func BenchmarkStreamBaselineOpenAI(b *testing.B) {
@@ -41,11 +36,5 @@ func BenchmarkStreamBaselineOpenAI(b *testing.B) {
 
 func BenchmarkStreamBedrock(b *testing.B) {
 	data, _ := loadStream(b, "testdata/streams/text.json")
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if r := decodeStream(data, len(data), false); r.Error != "" {
-			b.Fatal(r.Error)
-		}
-	}
+	providertest.BenchStream(b, data, func(data []byte) string { return decodeStream(data, len(data), false).Error })
 }

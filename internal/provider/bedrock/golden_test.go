@@ -11,7 +11,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
 
-	"github.com/aigateway/aigateway/internal/llm"
 	"github.com/aigateway/aigateway/internal/provider/providertest"
 	"github.com/aigateway/aigateway/internal/provider/upstream"
 )
@@ -95,23 +94,20 @@ func encodeStream(t testing.TB, b []byte) ([]byte, bool) {
 	return buf.Bytes()[:buf.Len()-fx.Cut], fx.JSONMode
 }
 
+// streamResult is a decoded stream with the status of the error that
+// ended it.
 type streamResult struct {
-	Chunks []*llm.ChatChunk `json:"chunks"`
-	Error  string           `json:"error,omitempty"`
-	Status int              `json:"status,omitempty"`
+	providertest.StreamResult
+	Status int `json:"status,omitempty"`
 }
 
 func decodeStream(data []byte, split int, jsonMode bool) streamResult {
-	dec := newStreamDecoder(providertest.SplitReader(data, split), "aws-bedrock", testMeta, jsonMode)
-	chunks, err := upstream.Collect(dec)
-	res := streamResult{Chunks: chunks}
-	if err != nil {
-		res.Error = err.Error()
-		if ge := asGW(err); ge != nil {
-			res.Status = ge.Status
-		}
+	res, err := providertest.DecodeStream(newStreamDecoder(providertest.SplitReader(data, split), "aws-bedrock", testMeta, jsonMode))
+	out := streamResult{StreamResult: res}
+	if ge := asGW(err); ge != nil {
+		out.Status = ge.Status
 	}
-	return res
+	return out
 }
 
 // TestStreamGolden decodes binary event streams built from streams/*.json.

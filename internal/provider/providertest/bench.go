@@ -37,6 +37,35 @@ func BenchOpenAIStream(b *testing.B, chunks []*llm.ChatChunk) {
 	}
 }
 
+// BenchRequest measures translate on req and the JSON encoding of what it
+// returns: an adapter's request translation, to compare with
+// BenchOpenAIRequest.
+func BenchRequest(b *testing.B, req *llm.ChatRequest, translate func(*llm.ChatRequest) (any, error)) {
+	b.ReportAllocs()
+	for b.Loop() {
+		native, err := translate(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := json.Marshal(native); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchStream measures decode on a native stream, data: an adapter's
+// stream decoder, to compare with BenchOpenAIStream. decode returns the
+// error that ended the stream ("" for a clean end).
+func BenchStream(b *testing.B, data []byte, decode func(data []byte) string) {
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if msg := decode(data); msg != "" {
+			b.Fatal(msg)
+		}
+	}
+}
+
 // openAIStream is the OpenAI SSE encoding of chunks, the baseline's input.
 func openAIStream(b *testing.B, chunks []*llm.ChatChunk) []byte {
 	var buf []byte

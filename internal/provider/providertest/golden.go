@@ -9,6 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/aigateway/aigateway/internal/llm"
+	"github.com/aigateway/aigateway/internal/provider/upstream"
 )
 
 // Golden compares got (JSON, compared after indenting) with the golden file
@@ -153,4 +156,22 @@ func FuzzSeeds(f *testing.F, pattern string) {
 	for _, p := range m {
 		f.Add(ReadFixture(f, p))
 	}
+}
+
+// StreamResult is what a decoded stream fixture becomes in its golden file:
+// the chunks, and the error that ended the stream early.
+type StreamResult struct {
+	Chunks []*llm.ChatChunk `json:"chunks"`
+	Error  string           `json:"error,omitempty"`
+}
+
+// DecodeStream drains dec into a StreamResult; it also returns the error
+// itself.
+func DecodeStream(dec upstream.ChunkDecoder) (StreamResult, error) {
+	chunks, err := upstream.Collect(dec)
+	res := StreamResult{Chunks: chunks}
+	if err != nil {
+		res.Error = err.Error()
+	}
+	return res, err
 }

@@ -1,7 +1,6 @@
 package workersai
 
 import (
-	"encoding/json"
 	"testing"
 
 	"github.com/aigateway/aigateway/internal/llm"
@@ -21,17 +20,7 @@ func BenchmarkRequestBaselineOpenAI(b *testing.B) {
 }
 
 func BenchmarkRequestWorkersAI(b *testing.B) {
-	req := benchRequest(b)
-	b.ReportAllocs()
-	for b.Loop() {
-		native, err := toRun(req, true)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := json.Marshal(native); err != nil {
-			b.Fatal(err)
-		}
-	}
+	providertest.BenchRequest(b, benchRequest(b), func(req *llm.ChatRequest) (any, error) { return toRun(req, true) })
 }
 
 func streamFixture(b *testing.B) []byte {
@@ -44,12 +33,5 @@ func BenchmarkStreamBaselineOpenAI(b *testing.B) {
 }
 
 func BenchmarkStreamWorkersAI(b *testing.B) {
-	data := streamFixture(b)
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if r := decodeStream(data, len(data)); r.Error != "" {
-			b.Fatal(r.Error)
-		}
-	}
+	providertest.BenchStream(b, streamFixture(b), func(data []byte) string { return decodeStream(data, len(data)).Error })
 }

@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/aigateway/aigateway/internal/llm"
 	"github.com/aigateway/aigateway/internal/provider/providertest"
 	"github.com/aigateway/aigateway/internal/provider/upstream"
 )
@@ -43,19 +42,8 @@ func TestResponseGolden(t *testing.T) {
 	})
 }
 
-// streamResult is what a decoded stream fixture becomes in its golden file.
-type streamResult struct {
-	Chunks []*llm.ChatChunk `json:"chunks"`
-	Error  string           `json:"error,omitempty"`
-}
-
-func decodeStream(data []byte, split int) streamResult {
-	dec := newStreamDecoder(providertest.SplitReader(data, split), "workers-ai", testMeta)
-	chunks, err := upstream.Collect(dec)
-	res := streamResult{Chunks: chunks}
-	if err != nil {
-		res.Error = err.Error()
-	}
+func decodeStream(data []byte, split int) providertest.StreamResult {
+	res, _ := providertest.DecodeStream(newStreamDecoder(providertest.SplitReader(data, split), "workers-ai", testMeta))
 	return res
 }
 
