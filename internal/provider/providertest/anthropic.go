@@ -45,11 +45,7 @@ func (f *Anthropic) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		WriteAnthropicError(w, http.StatusBadRequest, "invalid_request_error", "anthropic-version: header is required")
 		return
 	}
-	if b != nil && b(w, r, body) {
-		return
-	}
-	if f.opts.Latency > 0 && !sleepCtx(r, f.opts.Latency) {
-		f.Cancelled.Add(1)
+	if f.intercept(w, r, body, b, f.opts.Latency) {
 		return
 	}
 	switch {

@@ -69,6 +69,21 @@ func (f *recorder) record(r *http.Request) ([]byte, Behaviour) {
 	return body, b
 }
 
+// intercept runs what every fake does before answering a request it
+// accepted: the queued behaviour b, if any, then the latency wait. It
+// reports whether the request has been dealt with (by b, or by a client
+// that left during the wait, which counts as cancelled).
+func (f *recorder) intercept(w http.ResponseWriter, r *http.Request, body []byte, b Behaviour, latency time.Duration) bool {
+	if b != nil && b(w, r, body) {
+		return true
+	}
+	if latency > 0 && !sleepCtx(r, latency) {
+		f.Cancelled.Add(1)
+		return true
+	}
+	return false
+}
+
 // fault applies the model-name-driven faults every fake shares:
 //
 //	error-NNN   writeErr with that status (429 comes with Retry-After: 0)

@@ -93,11 +93,7 @@ func (f *Bedrock) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusForbidden, map[string]string{"message": msg})
 		return
 	}
-	if b != nil && b(w, r, body) {
-		return
-	}
-	if f.opts.Latency > 0 && !sleepCtx(r, f.opts.Latency) {
-		f.Cancelled.Add(1)
+	if f.intercept(w, r, body, b, f.opts.Latency) {
 		return
 	}
 	rest, ok := strings.CutPrefix(r.URL.EscapedPath(), "/model/")

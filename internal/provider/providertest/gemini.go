@@ -63,11 +63,7 @@ func (f *Gemini) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		WriteGeminiError(w, http.StatusBadRequest, "API key not valid. Please pass a valid API key.")
 		return
 	}
-	if b != nil && b(w, r, body) {
-		return
-	}
-	if f.opts.Latency > 0 && !sleepCtx(r, f.opts.Latency) {
-		f.Cancelled.Add(1)
+	if f.intercept(w, r, body, b, f.opts.Latency) {
 		return
 	}
 	path := r.URL.Path

@@ -73,11 +73,7 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		WriteOpenAIError(w, http.StatusUnauthorized, "invalid_request_error", "invalid_api_key", "Incorrect API key provided.")
 		return
 	}
-	if b != nil && b(w, r, body) {
-		return
-	}
-	if f.opts.Latency > 0 && !sleepCtx(r, f.opts.Latency) {
-		f.Cancelled.Add(1)
+	if f.intercept(w, r, body, b, f.opts.Latency) {
 		return
 	}
 	path := r.URL.Path

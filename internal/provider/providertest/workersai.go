@@ -56,11 +56,7 @@ func (f *WorkersAI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		WriteWorkersAIError(w, http.StatusUnauthorized, "Authentication error")
 		return
 	}
-	if b != nil && b(w, r, body) {
-		return
-	}
-	if f.opts.Latency > 0 && !sleepCtx(r, f.opts.Latency) {
-		f.Cancelled.Add(1)
+	if f.intercept(w, r, body, b, f.opts.Latency) {
 		return
 	}
 	model, ok := strings.CutPrefix(r.URL.Path, "/run/")
