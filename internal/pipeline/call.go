@@ -96,6 +96,16 @@ type Call struct {
 	// from Model otherwise.
 	Targets []Target
 
+	// Prompt is the prompt template the call runs (POST /v1/prompts/{name}),
+	// zero for other calls; the request log stores its name and version.
+	Prompt PromptRef
+	// Remask, set by the guardrails stage when it masked values in the
+	// prompt, replaces those original values in a text by the placeholders
+	// the provider saw. The request log applies it to the answer it
+	// stores (the client got the values restored), so logs hold the masked
+	// form; Chat and Body already hold the masked prompt.
+	Remask func(text string) string
+
 	// Outcome, filled in as the call proceeds.
 	Outcome Outcome
 
@@ -117,6 +127,12 @@ type Identity struct {
 	// Tier is a free-form class (from JWT claims or key metadata) that
 	// limits and routes can select on.
 	Tier string
+}
+
+// PromptRef names a stored prompt template and the version used.
+type PromptRef struct {
+	Name    string
+	Version int
 }
 
 // Target is one candidate upstream for a call.
@@ -153,6 +169,12 @@ type Outcome struct {
 	UpstreamStart time.Time
 	FirstByte     time.Time // first response byte (or stream event) from upstream
 	End           time.Time
+
+	// Flags are the guardrail checks that matched, as "ruleset/rule"
+	// ("pii/email", "safety/injection", "safety/moderation:S1"), each
+	// once, whatever their action (flag, mask, redact, block); stored on
+	// the request log. A stream may add flags until it ends.
+	Flags []string
 }
 
 // Result is a call's answer: exactly one field is set.

@@ -97,6 +97,9 @@ func (APIKey) Pending(s string, from int) int {
 		return len(s)
 	}
 	tok := s[q:]
+	if !keyFirst[tok[0]] {
+		return len(s)
+	}
 	for _, ks := range keyShapes {
 		if strings.HasPrefix(tok, ks.prefix) || strings.HasPrefix(ks.prefix, tok) {
 			return q
