@@ -24,7 +24,7 @@ func runConfig(args []string, stdout, stderr io.Writer, getenv func(string) stri
 	for _, p := range cfg.Providers {
 		ids = append(ids, p.ID)
 	}
-	fmt.Fprintf(stdout, "%s: ok (%d providers %v, %d model aliases)\n", file, len(cfg.Providers), ids, len(cfg.Models))
+	fmt.Fprintf(stdout, "%s: ok (%d providers %v, %d model aliases, %d routes)\n", file, len(cfg.Providers), ids, len(cfg.Models), len(cfg.Routes))
 	return 0
 }
 

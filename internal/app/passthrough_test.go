@@ -3,6 +3,7 @@ package app
 import (
 	"encoding/json"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -270,6 +271,11 @@ providers:
 	if resp.StatusCode != 200 || g.fake.Last().Path != "/openai/deployments/emb/embeddings" {
 		t.Errorf("azure embeddings: %d %s", resp.StatusCode, g.fake.Last().Path)
 	}
+	resp = g.do(t, "POST", "/azure-openai/openai/deployments/prod-4o/chat/completions?api-version=2024-06-01", chatBody("gpt-4o", "native"))
+	up = g.fake.Last()
+	if resp.StatusCode != 200 || up.Path != "/openai/deployments/prod-4o/chat/completions" || up.Header.Get("api-key") != "sk-fake" {
+		t.Errorf("azure passthrough: %d %s api-key %q", resp.StatusCode, up.Path, up.Header.Get("api-key"))
+	}
 }
 
 func TestOllamaUsesV1UnderRootURL(t *testing.T) {
@@ -285,6 +291,11 @@ providers:
 	}
 	if p := g.fake.Last().Path; p != "/v1/chat/completions" {
 		t.Errorf("unified path %q", p)
+	}
+	resp = g.do(t, "POST", "/v1/embeddings", `{"model":"ollama/nomic-embed-text","input":"x"}`,
+		"x-aig-max-attempts", "1")
+	if p := g.fake.Last().Path; p != "/v1/embeddings" {
+		t.Errorf("embeddings path %q", p)
 	}
 	g.do(t, "POST", "/ollama/api/chat", `{"model":"llama3.2"}`)
 	if p := g.fake.Last().Path; p != "/api/chat" {
@@ -315,5 +326,65 @@ providers:
 	resp = g.do(t, "GET", "/admin/v1/providers", "", "Authorization", "Bearer admin-secret")
 	if body := string(readBody(t, resp)); !strings.Contains(body, `"id":"openai"`) {
 		t.Errorf("providers: %s", body)
+	}
+}
+
+// TestOpenAIFormatFeaturesReachEveryOpenAIFormatUpstream proves that
+// vision parts, JSON mode and tools arrive intact at OpenAI, Azure and
+// Ollama (one wire format, three URL and auth schemes), streamed and not.
+func TestOpenAIFormatFeaturesReachEveryOpenAIFormatUpstream(t *testing.T) {
+	g := newTestGateway(t, `
+providers_from_env: false
+providers:
+  - id: openai
+    base_url: ${FAKE_URL}
+    api_key: sk-fake
+  - id: azure-openai
+    base_url: ${FAKE_ROOT}
+    api_key: sk-fake
+  - id: ollama
+    base_url: ${FAKE_ROOT}
+    headers: {Authorization: Bearer sk-fake}
+`)
+	vision := `{"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgo=","detail":"low"}}`
+	body := func(model string, stream bool) string {
+		s := `{"model":"` + model + `","messages":[{"role":"user","content":[{"type":"text","text":"what is this"},` + vision + `]}],` +
+			`"response_format":{"type":"json_schema","json_schema":{"name":"answer","schema":{"type":"object"},"strict":true}},` +
+			`"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}],"tool_choice":"auto"`
+		if stream {
+			s += `,"stream":true`
+		}
+		return s + "}"
+	}
+	for _, p := range []string{"openai", "azure-openai", "ollama"} {
+		for _, stream := range []bool{false, true} {
+			resp := g.do(t, "POST", "/v1/chat/completions", body(p+"/tools", stream))
+			if resp.StatusCode != 200 {
+				t.Fatalf("%s stream=%v: status %d: %s", p, stream, resp.StatusCode, readBody(t, resp))
+			}
+			raw := readBody(t, resp)
+			var sent struct {
+				Messages []struct {
+					Content []map[string]any `json:"content"`
+				} `json:"messages"`
+				ResponseFormat map[string]any `json:"response_format"`
+				Tools          []any          `json:"tools"`
+				ToolChoice     string         `json:"tool_choice"`
+			}
+			if err := json.Unmarshal(g.fake.Last().Body, &sent); err != nil {
+				t.Fatal(err)
+			}
+			var want map[string]any
+			_ = json.Unmarshal([]byte(vision), &want)
+			if !reflect.DeepEqual(sent.Messages[0].Content[1], want) {
+				t.Errorf("%s: image part arrived as %v", p, sent.Messages[0].Content[1])
+			}
+			if sent.ResponseFormat["type"] != "json_schema" || len(sent.Tools) != 1 || sent.ToolChoice != "auto" {
+				t.Errorf("%s: response_format/tools lost: %s", p, g.fake.Last().Body)
+			}
+			if !strings.Contains(string(raw), "get_weather") || !strings.Contains(string(raw), "call_fake_1") {
+				t.Errorf("%s stream=%v: tool call missing from answer: %s", p, stream, raw)
+			}
+		}
 	}
 }

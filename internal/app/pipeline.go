@@ -16,6 +16,9 @@ import (
 //
 // Once per upstream attempt (inside the router, outermost first):
 //
+//	breaker  – refuse a deployment whose circuit is open; count failures,
+//	           also of streams that break midway
+//	load     – in-flight, latency and tokens per deployment for balancing
 //	invoke   – call the provider; record usage and first byte
 //
 // Where the stages still to come belong, and why (outermost first):
@@ -34,17 +37,11 @@ import (
 //	router     – per attempt: breaker, then invoke
 func (rt *Runtime) buildPipeline() pipeline.Handler {
 	cfg := rt.cfg
-	attempt := pipeline.ChainAttempt(
-		pipeline.Invoke(),
+	attempt := pipeline.ChainAttempt(pipeline.Invoke(),
+		routing.BreakerStage(rt.routing, rt.breakerSettings()),
+		routing.LoadStage(rt.routing),
 	)
-	rt.router = routing.New(routing.Options{
-		Registry:       rt.registry,
-		Aliases:        rt.aliases,
-		StaticModels:   rt.staticModels,
-		Retry:          rt.retryPolicy(),
-		AttemptTimeout: cfg.Server.RequestTimeout.D(),
-		Attempter:      attempt,
-	})
+	rt.router = routing.New(rt.routerOptions(attempt))
 	return pipeline.Chain(rt.router,
 		pipeline.Recover(rt.log),
 		pipeline.Decode(pipeline.DecodeConfig{

@@ -21,6 +21,7 @@ import (
 	"github.com/aigateway/aigateway/internal/pipeline"
 	"github.com/aigateway/aigateway/internal/provider"
 	"github.com/aigateway/aigateway/internal/routing"
+	"github.com/aigateway/aigateway/internal/routing/rules"
 )
 
 // Deps are process-wide resources that outlive config snapshots.
@@ -28,6 +29,10 @@ type Deps struct {
 	Log *slog.Logger
 	// HTTPClient calls providers (default: NewUpstreamClient()).
 	HTTPClient *http.Client
+	// Routing is what routing learns about upstreams (breakers, load,
+	// route-limit counts); shared by every runtime so reloads keep it
+	// (default: new per runtime).
+	Routing *routing.State
 }
 
 // Runtime is everything built from one config snapshot. It is immutable
@@ -38,6 +43,8 @@ type Runtime struct {
 	log          *slog.Logger
 	registry     *provider.Registry
 	aliases      map[string]routing.Alias
+	routes       *rules.Set
+	routing      *routing.State
 	staticModels map[string][]string
 	router       *routing.Router
 	handler      pipeline.Handler
@@ -63,18 +70,8 @@ func Build(cfg *config.Config, d Deps, stores *Stores) (*Runtime, error) {
 		return nil, fmt.Errorf("building providers: %w", err)
 	}
 	rt.registry = reg
-	rt.aliases = map[string]routing.Alias{}
-	for i, a := range cfg.Models {
-		alias := routing.Alias{Name: a.Name}
-		for j, t := range a.Targets {
-			pid, model, _ := provider.SplitModel(t.Model)
-			p, ok := reg.Lookup(pid)
-			if !ok {
-				return nil, fmt.Errorf("models[%d].targets[%d].model: provider %q is not enabled", i, j, pid)
-			}
-			alias.Targets = append(alias.Targets, pipeline.Target{Provider: p, ProviderID: pid, Model: model, Params: t.Params})
-		}
-		rt.aliases[a.Name] = alias
+	if err := rt.buildRouting(d.Routing); err != nil {
+		return nil, err
 	}
 	rt.handler = rt.buildPipeline()
 	return rt, nil
@@ -122,7 +119,10 @@ type Gateway struct {
 // New builds the first runtime and the HTTP handler.
 func New(cfg *config.Config, d Deps) (*Gateway, error) {
 	if d.HTTPClient == nil {
-		d.HTTPClient = NewUpstreamClient()
+		d.HTTPClient = newUpstreamClient(cfg.Server.ConnectTimeout.D())
+	}
+	if d.Routing == nil {
+		d.Routing = routing.NewState(routing.StateOptions{})
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -178,11 +178,17 @@ func (g *Gateway) Close() error {
 // proxy: many idle connections per host (Go's default of 2 would open a new
 // connection for most concurrent requests), HTTP/2 where providers offer
 // it, no overall timeout (streams are long; attempts carry their own).
-func NewUpstreamClient() *http.Client {
+func NewUpstreamClient() *http.Client { return newUpstreamClient(0) }
+
+// newUpstreamClient is NewUpstreamClient with a connect timeout (0: 10s).
+func newUpstreamClient(connect time.Duration) *http.Client {
+	if connect <= 0 {
+		connect = 10 * time.Second
+	}
 	t := &http.Transport{
 		Proxy: http.ProxyFromEnvironment,
 		DialContext: (&net.Dialer{
-			Timeout:   10 * time.Second,
+			Timeout:   connect,
 			KeepAlive: 30 * time.Second,
 		}).DialContext,
 		ForceAttemptHTTP2:     true,

@@ -39,6 +39,11 @@ type Config struct {
 	// fallback targets.
 	Models []Alias `yaml:"models"`
 	Retry  Retry   `yaml:"retry"`
+	// Routes are dynamic routes: names usable as "model" that choose a
+	// model by conditions, percentage splits and limits.
+	Routes []Route `yaml:"routes"`
+	// Health tunes the per-deployment circuit breakers.
+	Health Health `yaml:"health"`
 
 	Storage Storage `yaml:"storage"`
 	Redis   Redis   `yaml:"redis"`
@@ -58,6 +63,12 @@ type Server struct {
 	// RequestTimeout bounds each upstream attempt until its response
 	// starts (default 10m); x-aig-request-timeout overrides it.
 	RequestTimeout Duration `yaml:"request_timeout"`
+	// ConnectTimeout bounds opening a connection to a provider (default
+	// 10s; read at start, not on reload).
+	ConnectTimeout Duration `yaml:"connect_timeout"`
+	// TotalTimeout bounds a whole request: every attempt, every wait
+	// between them and the streamed answer (default 0: no bound).
+	TotalTimeout Duration `yaml:"total_timeout"`
 	// MaxMetadataEntries bounds x-aig-metadata (default 16).
 	MaxMetadataEntries int `yaml:"max_metadata_entries"`
 }
@@ -108,32 +119,6 @@ type Provider struct {
 	AccessKeyID     string `yaml:"access_key_id"`
 	SecretAccessKey string `yaml:"secret_access_key"`
 	SessionToken    string `yaml:"session_token"`
-}
-
-// Alias maps a model name to ordered targets.
-type Alias struct {
-	Name    string   `yaml:"name"`
-	Targets []Target `yaml:"targets"`
-}
-
-// Target is one upstream model of an alias.
-type Target struct {
-	// Model is "provider/model".
-	Model string `yaml:"model"`
-	// Params override request parameters (temperature, max_tokens …).
-	Params map[string]any `yaml:"params"`
-}
-
-// Retry is the default retry schedule.
-type Retry struct {
-	// MaxAttempts per target including the first (default 1).
-	MaxAttempts int `yaml:"max_attempts"`
-	// Delay before the first retry (default 200ms).
-	Delay Duration `yaml:"delay"`
-	// Backoff is constant, linear or exponential (default exponential).
-	Backoff string `yaml:"backoff"`
-	// MaxDelay caps one wait (default 30s).
-	MaxDelay Duration `yaml:"max_delay"`
 }
 
 // Duration is a time.Duration written as a Go duration string ("30s").

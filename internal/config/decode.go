@@ -144,7 +144,7 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string) {
 			d.fail(k, p, "unknown field%s", suggest(k.Value, fields))
 			continue
 		}
-		d.decode(val, v.Field(idx), p)
+		d.decode(val, v.FieldByIndex(idx), p)
 	}
 }
 
@@ -260,16 +260,23 @@ func typeMessage(v reflect.Value, err error) string {
 	return "has the wrong type"
 }
 
-// yamlFields maps yaml names to field indexes.
-func yamlFields(t reflect.Type) map[string]int {
-	m := map[string]int{}
+// yamlFields maps yaml names to field index paths. Fields of a struct
+// tagged `yaml:",inline"` are the outer struct's own.
+func yamlFields(t reflect.Type) map[string][]int {
+	m := map[string][]int{}
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if opts == "inline" && f.Type.Kind() == reflect.Struct {
+			for k, sub := range yamlFields(f.Type) {
+				m[k] = append([]int{i}, sub...)
+			}
+			continue
+		}
 		if name == "" || name == "-" || !f.IsExported() {
 			continue
 		}
-		m[name] = i
+		m[name] = []int{i}
 	}
 	return m
 }
@@ -282,7 +289,7 @@ func join(path, key string) string {
 }
 
 // suggest names the closest known field, for typos.
-func suggest(key string, fields map[string]int) string {
+func suggest(key string, fields map[string][]int) string {
 	best, bestD := "", 3
 	names := make([]string, 0, len(fields))
 	for k := range fields {

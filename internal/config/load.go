@@ -57,7 +57,7 @@ func Parse(data []byte, getenv func(string) string) (*Config, error) {
 			continue // already reported by the decoder
 		}
 		if e.Line == 0 {
-			e.Line = d.lines[e.Path]
+			e.Line = lineOf(d.lines, e.Path)
 		}
 		errs = append(errs, e)
 	}
@@ -66,6 +66,22 @@ func Parse(data []byte, getenv func(string) string) (*Config, error) {
 		return nil, errs
 	}
 	return cfg, nil
+}
+
+// lineOf finds the line of path, or of its nearest ancestor written in the
+// file (a defaulted field has no line of its own).
+func lineOf(lines map[string]int, path string) int {
+	for path != "" {
+		if l, ok := lines[path]; ok {
+			return l
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			break
+		}
+		path = path[:i]
+	}
+	return 0
 }
 
 // addEnvProviders appends every known provider whose credentials are in the
@@ -135,6 +151,8 @@ func (c *Config) Defaults(getenv func(string) string) {
 		c.Retry.Backoff = "exponential"
 	}
 	setDuration(&c.Retry.MaxDelay, "30s")
+	setDuration(&s.ConnectTimeout, "10s")
+	c.routingDefaults()
 	for i := range c.Providers {
 		c.Providers[i].defaults(getenv)
 	}

@@ -63,30 +63,7 @@ func (c *Config) Validate() Errors {
 		errs = append(errs, p.validate(path)...)
 	}
 
-	aliases := map[string]bool{}
-	for i, a := range c.Models {
-		path := fmt.Sprintf("models[%d]", i)
-		switch {
-		case a.Name == "":
-			add(path+".name", "is required")
-		case aliases[a.Name]:
-			add(path+".name", "%q is defined twice", a.Name)
-		}
-		aliases[a.Name] = true
-		if len(a.Targets) == 0 {
-			add(path+".targets", "needs at least one target")
-		}
-		for j, t := range a.Targets {
-			tp := fmt.Sprintf("%s.targets[%d].model", path, j)
-			pid, m, ok := strings.Cut(t.Model, "/")
-			switch {
-			case !ok || pid == "" || m == "":
-				add(tp, "must be provider/model")
-			case !ids[pid]:
-				add(tp, "provider %q is not configured (neither in providers nor from the environment)", pid)
-			}
-		}
-	}
+	errs = append(errs, c.validateRouting(ids)...)
 	return errs
 }
 

@@ -146,6 +146,9 @@ type Target struct {
 	Model string
 	// Params override request parameters for this target (alias config).
 	Params map[string]any
+	// Deployment names the upstream deployment for health (circuit
+	// breaker), load balancing and logs; empty means "provider/model".
+	Deployment string
 	// Native is the request for native/universal targets.
 	Native *provider.NativeRequest
 }
@@ -157,6 +160,9 @@ type Outcome struct {
 	ServedModel string // model name as sent to that provider
 	Step        int    // index of the target that served
 	Attempts    int    // upstream attempts made, all targets
+	// Route is the dynamic route and the branches it took
+	// ("support/default/canary"), empty when no route chose the model.
+	Route       string
 	CacheStatus string
 	Status      int
 	Err         error
@@ -175,6 +181,18 @@ type Outcome struct {
 	// once, whatever their action (flag, mask, redact, block); stored on
 	// the request log. A stream may add flags until it ends.
 	Flags []string
+}
+
+// DeploymentKey is t's Deployment, or "provider/model".
+func (t *Target) DeploymentKey() string {
+	if t.Deployment != "" {
+		return t.Deployment
+	}
+	id := t.ProviderID
+	if t.Provider != nil {
+		id = t.Provider.ID()
+	}
+	return id + "/" + t.Model
 }
 
 // Result is a call's answer: exactly one field is set.

@@ -44,6 +44,11 @@ func (r *Router) Models(ctx context.Context) []llm.Model {
 	for name := range r.opts.Aliases {
 		add(llm.Model{ID: name, Object: "model", Created: now.Unix(), OwnedBy: "aigateway"})
 	}
+	if r.opts.Routes != nil {
+		for _, name := range r.opts.Routes.Names() {
+			add(llm.Model{ID: name, Object: "model", Created: now.Unix(), OwnedBy: "aigateway"})
+		}
+	}
 	for _, id := range r.opts.Registry.IDs() {
 		for _, m := range r.opts.StaticModels[id] {
 			add(llm.Model{ID: id + "/" + m, Object: "model", Created: now.Unix(), OwnedBy: id})

@@ -44,6 +44,7 @@ func Register(mux *http.ServeMux, o Options) {
 		mux.Handle(method+" /admin/v1"+path, a.authorized(h))
 	}
 	handle("GET /providers", a.providers)
+	handle("GET /providers/health", a.health)
 	handle("GET /config", a.config)
 	mux.Handle("/admin/", a.authorized(func(w http.ResponseWriter, r *http.Request) {
 		httpx.ErrorOnly(w, gwerr.NotFound("unknown_endpoint", "no such admin endpoint: %s %s", r.Method, r.URL.Path))

@@ -214,3 +214,18 @@ func nativeStreamError(e *gwerr.Error) []byte {
 	})
 	return sse.AppendEvent(nil, "error", body)
 }
+
+// Serve starts a call for r and runs it through the current pipeline. On
+// failure it has already written the error in format f and returns ok
+// false; otherwise the caller encodes the result.
+func Serve(w http.ResponseWriter, r *http.Request, src Source, log *slog.Logger,
+	ing pipeline.Ingress, kind pipeline.Kind, f Format) (c *pipeline.Call, res *pipeline.Result, ok bool) {
+	c = NewCall(r, ing, kind)
+	res, err := src().Pipeline().Serve(r.Context(), c)
+	if err != nil {
+		LogFailure(log, c, err)
+		WriteError(w, c, err, f)
+		return c, nil, false
+	}
+	return c, res, true
+}

@@ -74,11 +74,8 @@ type Chat struct {
 }
 
 func (h *Chat) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	c := httpx.NewCall(r, ChatIngress{}, pipeline.KindChat)
-	res, err := h.Source().Pipeline().Serve(r.Context(), c)
-	if err != nil {
-		httpx.LogFailure(h.Log, c, err)
-		httpx.WriteError(w, c, err, httpx.FormatOpenAI)
+	c, res, ok := httpx.Serve(w, r, h.Source, h.Log, ChatIngress{}, pipeline.KindChat, httpx.FormatOpenAI)
+	if !ok {
 		return
 	}
 	switch {

@@ -45,11 +45,8 @@ type Embeddings struct {
 }
 
 func (h *Embeddings) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	c := httpx.NewCall(r, EmbedIngress{}, pipeline.KindEmbed)
-	res, err := h.Source().Pipeline().Serve(r.Context(), c)
-	if err != nil {
-		httpx.LogFailure(h.Log, c, err)
-		httpx.WriteError(w, c, err, httpx.FormatOpenAI)
+	c, res, ok := httpx.Serve(w, r, h.Source, h.Log, EmbedIngress{}, pipeline.KindEmbed, httpx.FormatOpenAI)
+	if !ok {
 		return
 	}
 	if res.Embed == nil {
@@ -76,11 +73,8 @@ type Models struct {
 }
 
 func (h *Models) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	c := httpx.NewCall(r, ModelsIngress{}, pipeline.KindModels)
-	res, err := h.Source().Pipeline().Serve(r.Context(), c)
-	if err != nil {
-		httpx.LogFailure(h.Log, c, err)
-		httpx.WriteError(w, c, err, httpx.FormatOpenAI)
+	c, res, ok := httpx.Serve(w, r, h.Source, h.Log, ModelsIngress{}, pipeline.KindModels, httpx.FormatOpenAI)
+	if !ok {
 		return
 	}
 	models := res.Models

@@ -104,19 +104,16 @@ func (h *Native) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpx.ErrorOnly(w, gwerr.NotFound("unknown_endpoint", "no such endpoint: %s %s", r.Method, r.URL.Path))
 		return
 	}
-	c := httpx.NewCall(r, NativeIngress{}, pipeline.KindNative)
-	serveNative(w, c, h.Source, h.Log)
+	serveNative(w, r, h.Source, h.Log, NativeIngress{}, pipeline.KindNative)
 }
 
 // reserved are the gateway's own first path segments; a request reaching the
 // passthrough route with one of them matched no gateway endpoint.
 var reserved = map[string]bool{"v1": true, "compat": true, "admin": true, "ui": true}
 
-func serveNative(w http.ResponseWriter, c *pipeline.Call, src httpx.Source, log *slog.Logger) {
-	res, err := src().Pipeline().Serve(c.HTTP.Context(), c)
-	if err != nil {
-		httpx.LogFailure(log, c, err)
-		httpx.WriteError(w, c, err, httpx.FormatOpenAI)
+func serveNative(w http.ResponseWriter, r *http.Request, src httpx.Source, log *slog.Logger, ing pipeline.Ingress, kind pipeline.Kind) {
+	c, res, ok := httpx.Serve(w, r, src, log, ing, kind, httpx.FormatOpenAI)
+	if !ok {
 		return
 	}
 	if res.Native == nil {

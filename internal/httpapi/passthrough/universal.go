@@ -120,6 +120,5 @@ type Universal struct {
 }
 
 func (h *Universal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	c := httpx.NewCall(r, UniversalIngress{}, pipeline.KindUniversal)
-	serveNative(w, c, h.Source, h.Log)
+	serveNative(w, r, h.Source, h.Log, UniversalIngress{}, pipeline.KindUniversal)
 }
