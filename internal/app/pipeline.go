@@ -12,6 +12,9 @@ import (
 //
 //	recover  – a panic becomes a 500, never a dropped connection
 //	decode   – x-aig-* headers, bounded body read, ingress decode
+//	guardrails – injection, PII rules, system prompt, size limit and
+//	           moderation on the prompt (masked before anything keys on
+//	           it); filter and restore the answer (also cache hits)
 //	router   – aliases → targets, retries, fallback (the final handler)
 //
 // Once per upstream attempt (inside the router, outermost first):
@@ -48,5 +51,6 @@ func (rt *Runtime) buildPipeline() pipeline.Handler {
 			MaxBodyBytes: cfg.Server.MaxBodyBytes,
 			Limits:       pipeline.OptionLimits{MaxMetadataEntries: cfg.Server.MaxMetadataEntries},
 		}),
+		rt.guard.Stage(),
 	)
 }

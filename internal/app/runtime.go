@@ -19,6 +19,7 @@ import (
 	"github.com/aigateway/aigateway/internal/httpapi/admin"
 	"github.com/aigateway/aigateway/internal/httpapi/httpx"
 	"github.com/aigateway/aigateway/internal/pipeline"
+	"github.com/aigateway/aigateway/internal/policy/guardrails"
 	"github.com/aigateway/aigateway/internal/provider"
 	"github.com/aigateway/aigateway/internal/routing"
 	"github.com/aigateway/aigateway/internal/routing/rules"
@@ -47,6 +48,8 @@ type Runtime struct {
 	routing      *routing.State
 	staticModels map[string][]string
 	router       *routing.Router
+	guard        *guardrails.Guard
+	prompts      *promptService
 	handler      pipeline.Handler
 }
 
@@ -71,6 +74,12 @@ func Build(cfg *config.Config, d Deps, stores *Stores) (*Runtime, error) {
 	}
 	rt.registry = reg
 	if err := rt.buildRouting(d.Routing); err != nil {
+		return nil, err
+	}
+	if rt.guard, err = rt.buildGuardrails(); err != nil {
+		return nil, err
+	}
+	if err := rt.buildPrompts(); err != nil {
 		return nil, err
 	}
 	rt.handler = rt.buildPipeline()

@@ -20,6 +20,8 @@ type Stores struct {
 	SQLite   *sqlite.DB
 	Postgres *postgres.DB
 	Redis    *redis.Client
+
+	prompts promptStoreOnce
 }
 
 // OpenStores connects the backends the config names.

@@ -47,6 +47,11 @@ type Config struct {
 
 	Storage Storage `yaml:"storage"`
 	Redis   Redis   `yaml:"redis"`
+
+	// Guardrails check and rewrite prompts and answers (see guardrails.go).
+	Guardrails Guardrails `yaml:"guardrails"`
+	// Prompts are prompt templates served as POST /v1/prompts/{name}.
+	Prompts []PromptTemplate `yaml:"prompts"`
 }
 
 // Server tunes the HTTP listener and request handling.

@@ -157,6 +157,8 @@ func (c *Config) Defaults(getenv func(string) string) {
 		c.Providers[i].defaults(getenv)
 	}
 	c.Storage.defaults()
+	c.Guardrails.defaults()
+	c.defaultPrompts()
 }
 
 func setDuration(d *Duration, def string) {

@@ -46,6 +46,11 @@ func Register(mux *http.ServeMux, o Options) {
 	handle("GET /providers", a.providers)
 	handle("GET /providers/health", a.health)
 	handle("GET /config", a.config)
+	handle("GET /prompts", a.listPrompts)
+	handle("POST /prompts", a.createPrompt)
+	handle("GET /prompts/{name}", a.promptVersions)
+	handle("GET /prompts/{name}/versions/{version}", a.promptVersion)
+	handle("DELETE /prompts/{name}", a.deletePrompt)
 	mux.Handle("/admin/", a.authorized(func(w http.ResponseWriter, r *http.Request) {
 		httpx.ErrorOnly(w, gwerr.NotFound("unknown_endpoint", "no such admin endpoint: %s %s", r.Method, r.URL.Path))
 	}))
