@@ -193,3 +193,18 @@ func TestModerationFailures(t *testing.T) {
 		t.Error("an unparseable moderation answer passed")
 	}
 }
+
+func FuzzParseModeration(f *testing.F) {
+	for _, s := range []string{"safe", "unsafe\nS1,S10", `{"safe":false,"categories":["S2"]}`, `{"response":"unsafe\nS5"}`,
+		`{"results":[{"flagged":true,"categories":{"hate":true}}]}`, `{"response":{"response":"safe"}}`, "unsafe\n" + strings.Repeat("S1,", 100)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if v, err := ParseLlamaGuard(s); err == nil && v.Flagged && len(v.Categories) == 0 {
+			t.Fatalf("flagged without a category: %q", s)
+		}
+		if v, err := ParseOpenAIModeration([]byte(s)); err == nil && v.Flagged && len(v.Categories) == 0 {
+			t.Fatalf("flagged without a category: %q", s)
+		}
+	})
+}

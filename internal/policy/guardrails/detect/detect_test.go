@@ -380,6 +380,9 @@ func TestCorpusFindsEveryKind(t *testing.T) {
 	}
 }
 
+// FuzzDetectors checks the contracts on arbitrary text. Every input checks
+// every prefix with several continuations, so run it with a bounded
+// minimization: go test -fuzz FuzzDetectors -fuzzminimizetime 20x.
 func FuzzDetectors(f *testing.F) {
 	for _, s := range corpus {
 		f.Add(s)
