@@ -292,7 +292,7 @@ providers:
 	if p := g.fake.Last().Path; p != "/v1/chat/completions" {
 		t.Errorf("unified path %q", p)
 	}
-	resp = g.do(t, "POST", "/v1/embeddings", `{"model":"ollama/nomic-embed-text","input":"x"}`,
+	g.do(t, "POST", "/v1/embeddings", `{"model":"ollama/nomic-embed-text","input":"x"}`,
 		"x-aig-max-attempts", "1")
 	if p := g.fake.Last().Path; p != "/v1/embeddings" {
 		t.Errorf("embeddings path %q", p)

@@ -15,6 +15,7 @@ import (
 //	guardrails – injection, PII rules, system prompt, size limit and
 //	           moderation on the prompt (masked before anything keys on
 //	           it); filter and restore the answer (also cache hits)
+//	cache    – exact and semantic response cache; coalesces identical misses
 //	router   – aliases → targets, retries, fallback (the final handler)
 //
 // Once per upstream attempt (inside the router, outermost first):
@@ -52,5 +53,6 @@ func (rt *Runtime) buildPipeline() pipeline.Handler {
 			Limits:       pipeline.OptionLimits{MaxMetadataEntries: cfg.Server.MaxMetadataEntries},
 		}),
 		rt.guard.Stage(),
+		rt.cacheStage,
 	)
 }

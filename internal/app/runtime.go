@@ -19,6 +19,7 @@ import (
 	"github.com/aigateway/aigateway/internal/httpapi/admin"
 	"github.com/aigateway/aigateway/internal/httpapi/httpx"
 	"github.com/aigateway/aigateway/internal/pipeline"
+	"github.com/aigateway/aigateway/internal/policy/cache"
 	"github.com/aigateway/aigateway/internal/policy/guardrails"
 	"github.com/aigateway/aigateway/internal/provider"
 	"github.com/aigateway/aigateway/internal/routing"
@@ -51,6 +52,10 @@ type Runtime struct {
 	guard        *guardrails.Guard
 	prompts      *promptService
 	handler      pipeline.Handler
+	// cache is the response cache (process-wide, see cache.go) and
+	// cacheStage its stage for this snapshot.
+	cache      *cache.Engine
+	cacheStage pipeline.Middleware
 }
 
 // Build constructs a runtime; it fails without side effects, so a bad
@@ -80,6 +85,9 @@ func Build(cfg *config.Config, d Deps, stores *Stores) (*Runtime, error) {
 		return nil, err
 	}
 	if err := rt.buildPrompts(); err != nil {
+		return nil, err
+	}
+	if err := rt.buildCache(); err != nil {
 		return nil, err
 	}
 	rt.handler = rt.buildPipeline()

@@ -22,6 +22,7 @@ type Stores struct {
 	Redis    *redis.Client
 
 	prompts promptStoreOnce
+	cache   cacheHolder // the response cache's process-wide state (cache.go)
 }
 
 // OpenStores connects the backends the config names.
@@ -43,6 +44,9 @@ func OpenStores(ctx context.Context, cfg *config.Config) (*Stores, error) {
 			s.Close()
 			return nil, fmt.Errorf("redis.url: invalid URL") // may carry a password: not echoed
 		}
+		// bound every operation by its caller's context, so a hung Redis
+		// costs a request its own timeout, not the client's 3s default
+		opts.ContextTimeoutEnabled = true
 		s.Redis = redis.NewClient(opts)
 	}
 	return s, nil
@@ -71,7 +75,7 @@ func (s *Stores) Ping(ctx context.Context) error {
 
 // Close closes every backend.
 func (s *Stores) Close() error {
-	var errs []error
+	errs := []error{s.cache.close()}
 	if s.SQLite != nil {
 		errs = append(errs, s.SQLite.Close())
 	}

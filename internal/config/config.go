@@ -47,6 +47,7 @@ type Config struct {
 
 	Storage Storage `yaml:"storage"`
 	Redis   Redis   `yaml:"redis"`
+	Cache   Cache   `yaml:"cache"`
 
 	// Guardrails check and rewrite prompts and answers (see guardrails.go).
 	Guardrails Guardrails `yaml:"guardrails"`

@@ -157,6 +157,7 @@ func (c *Config) Defaults(getenv func(string) string) {
 		c.Providers[i].defaults(getenv)
 	}
 	c.Storage.defaults()
+	c.Cache.defaults(c.Redis.URL)
 	c.Guardrails.defaults()
 	c.defaultPrompts()
 }

@@ -46,6 +46,8 @@ func Register(mux *http.ServeMux, o Options) {
 	handle("GET /providers", a.providers)
 	handle("GET /providers/health", a.health)
 	handle("GET /config", a.config)
+	handle("GET /cache", a.cacheFigures)
+	handle("POST /cache/purge", a.cachePurge)
 	handle("GET /prompts", a.listPrompts)
 	handle("POST /prompts", a.createPrompt)
 	handle("GET /prompts/{name}", a.promptVersions)
