@@ -285,3 +285,28 @@ func TestPromptTemplatesThroughTheAdminAPI(t *testing.T) {
 		t.Errorf("no admin token: %d", resp.StatusCode)
 	}
 }
+
+func TestGuardrailsRestoreCacheHitsWithEachCallersValues(t *testing.T) {
+	g := newTestGateway(t, guardConfig)
+	for i, who := range []string{"ann@example.com", "bob@example.org"} {
+		for _, stream := range []bool{false, true} {
+			extra := []string{}
+			if stream {
+				extra = append(extra, `"stream":true`)
+			}
+			resp := g.do(t, "POST", "/v1/chat/completions", chatBody("openai/gpt-4o-mini", "mail "+who, extra...), "x-aig-cache-ttl", "60")
+			body := string(readBody(t, resp))
+			if resp.StatusCode != 200 || !strings.Contains(body, "Hello from fake: mail "+who) {
+				t.Fatalf("%s stream=%v: %d %s", who, stream, resp.StatusCode, body)
+			}
+			if status := resp.Header.Get("x-aig-cache-status"); i == 1 && status != "HIT" {
+				t.Errorf("%s stream=%v: cache status %q, want HIT: the cache should key on the masked prompt", who, stream, status)
+			}
+		}
+	}
+	for _, r := range g.fake.Requests() {
+		if strings.Contains(string(r.Body), "bob@") {
+			t.Errorf("upstream saw %s", r.Body)
+		}
+	}
+}
