@@ -32,7 +32,10 @@ func cardStart(s string, i int) bool {
 // Find implements Detector.
 func (Card) Find(s string, from int, dst []Match) []Match {
 	for i := from; i < len(s); i++ {
-		if !cardStart(s, i) {
+		for i < len(s) && !isDigit(s[i]) {
+			i++
+		}
+		if i == len(s) || !cardStart(s, i) {
 			continue
 		}
 		if s[i] < '2' || s[i] > '6' {

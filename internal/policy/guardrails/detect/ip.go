@@ -14,8 +14,11 @@ func isIPv4Char(b byte) bool { return isDigit(b) || b == '.' }
 // Find implements Detector.
 func (IPv4) Find(s string, from int, dst []Match) []Match {
 	for i := from; i < len(s); i++ {
-		if !isDigit(s[i]) {
-			continue
+		for i < len(s) && !isDigit(s[i]) {
+			i++
+		}
+		if i == len(s) {
+			break
 		}
 		if p := before(s, i); !isAlnum(p) && p != '.' && p != '_' {
 			if end := ipv4At(s, i); end > 0 {
@@ -78,13 +81,39 @@ const ipv6MaxLen = 45
 
 func isIPv6Char(b byte) bool { return isHex(b) || b == ':' || b == '.' }
 
+// ipv6Start marks the bytes an IPv6 address can start with.
+var ipv6Start = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = isHex(byte(c)) || c == ':'
+	}
+	return t
+}()
+
 // Find implements Detector.
 func (IPv6) Find(s string, from int, dst []Match) []Match {
 	for i := from; i < len(s); i++ {
-		if !isIPv6Char(s[i]) || s[i] == '.' {
-			continue
+		for i < len(s) && !ipv6Start[s[i]] {
+			i++
+		}
+		if i == len(s) {
+			break
 		}
 		if p := before(s, i); isAlnum(p) || p == '_' || p == ':' || p == '.' {
+			// inside a word: skip to its end
+			for i+1 < len(s) && isAlnum(s[i+1]) {
+				i++
+			}
+			continue
+		}
+		// every IPv6 address has a colon after at most four hex digits
+		j := i
+		for j < len(s) && j-i < 4 && isHex(s[j]) {
+			j++
+		}
+		if at(s, j) != ':' {
+			for i+1 < len(s) && isAlnum(s[i+1]) {
+				i++
+			}
 			continue
 		}
 		r := i

@@ -46,12 +46,15 @@ var keyShapes = [...]keyShape{
 	{"hf_", isAlnum, 30, 64},
 }
 
-// keyFirst marks the bytes a key prefix starts with.
-var keyFirst = func() (t [256]bool) {
-	for _, k := range keyShapes {
-		t[k.prefix[0]] = true
+// keyFirst marks the bytes a key prefix starts with; keysByFirst lists
+// the shapes per first byte, so a word starting with "s" is only tried
+// against the three shapes that do.
+var keyFirst, keysByFirst = func() (first [256]bool, by [256][]int) {
+	for i, k := range keyShapes {
+		first[k.prefix[0]] = true
+		by[k.prefix[0]] = append(by[k.prefix[0]], i)
 	}
-	return t
+	return first, by
 }()
 
 const apiKeyMaxLen = 11 + 256
@@ -59,7 +62,10 @@ const apiKeyMaxLen = 11 + 256
 // Find implements Detector.
 func (APIKey) Find(s string, from int, dst []Match) []Match {
 	for i := from; i < len(s); i++ {
-		if !keyFirst[s[i]] || isTokenChar(before(s, i)) {
+		for i < len(s) && !keyFirst[s[i]] {
+			i++
+		}
+		if i == len(s) || isTokenChar(before(s, i)) {
 			continue
 		}
 		if end := apiKeyAt(s, i); end > 0 {
@@ -72,7 +78,7 @@ func (APIKey) Find(s string, from int, dst []Match) []Match {
 
 func apiKeyAt(s string, i int) int {
 	rest := s[i:]
-	for k := range keyShapes {
+	for _, k := range keysByFirst[s[i]] {
 		ks := &keyShapes[k]
 		if !strings.HasPrefix(rest, ks.prefix) {
 			continue

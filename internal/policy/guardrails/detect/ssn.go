@@ -13,8 +13,11 @@ func isSSNChar(b byte) bool { return isDigit(b) || b == '-' || b == ' ' }
 // Find implements Detector.
 func (SSN) Find(s string, from int, dst []Match) []Match {
 	for i := from; i+ssnLen <= len(s); i++ {
-		if !isDigit(s[i]) {
-			continue
+		for i+ssnLen <= len(s) && !isDigit(s[i]) {
+			i++
+		}
+		if i+ssnLen > len(s) {
+			break
 		}
 		if ssnAt(s, i) {
 			dst = append(dst, Match{i, i + ssnLen})
