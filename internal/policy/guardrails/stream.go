@@ -192,16 +192,32 @@ func (s *guardStream) process(ch *llm.ChatChunk) (*llm.ChatChunk, error) {
 	s.last.ID, s.last.Object, s.last.Created, s.last.Model = ch.ID, ch.Object, ch.Created, ch.Model
 	s.last.SystemFingerprint = ch.SystemFingerprint
 	var out *llm.ChatChunk
+	var one *oneChoiceChunk
 	var toolsCopied []bool
 	edit := func(i int) *llm.ChunkChoice {
 		if out == nil {
-			c := *ch
-			c.Raw = nil
-			c.Choices = slices.Clone(ch.Choices)
-			out = &c
-			toolsCopied = make([]bool, len(ch.Choices))
+			if len(ch.Choices) == 1 {
+				// the usual case in one allocation: chunk, choice, text
+				one = &oneChoiceChunk{chunk: *ch, choice: [1]llm.ChunkChoice{ch.Choices[0]}}
+				one.chunk.Choices = one.choice[:]
+				out = &one.chunk
+				toolsCopied = one.toolsCopied[:]
+			} else {
+				c := *ch
+				c.Choices = slices.Clone(ch.Choices)
+				out = &c
+				toolsCopied = make([]bool, len(ch.Choices))
+			}
+			out.Raw = nil
 		}
 		return &out.Choices[i]
+	}
+	text := func(t string) *string {
+		if one != nil && !one.textUsed {
+			one.text, one.textUsed = t, true
+			return &one.text
+		}
+		return &t
 	}
 	for i := range ch.Choices {
 		cc := &ch.Choices[i]
@@ -224,7 +240,8 @@ func (s *guardStream) process(ch *llm.ChatChunk) (*llm.ChatChunk, error) {
 				return nil, Blocked("response", blocked.Name, "the answer matched it")
 			}
 			if t != *f.in {
-				f.set(&edit(i).Delta, &t)
+				d := &edit(i).Delta
+				f.set(d, text(t))
 			}
 		}
 		for k := range d.ToolCalls {
@@ -270,6 +287,16 @@ func (s *guardStream) process(ch *llm.ChatChunk) (*llm.ChatChunk, error) {
 		return nil, nil // everything in it is held back
 	}
 	return out, nil
+}
+
+// oneChoiceChunk is a changed copy of a chunk with one choice, in one
+// allocation.
+type oneChoiceChunk struct {
+	chunk       llm.ChatChunk
+	choice      [1]llm.ChunkChoice
+	text        string
+	textUsed    bool
+	toolsCopied [1]bool
 }
 
 // flushChoice appends what a choice's pipes hold to d.
