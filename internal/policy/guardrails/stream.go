@@ -37,6 +37,11 @@ func (p *textPipe) push(s string, final bool) (string, *Rule) {
 	return s, nil
 }
 
+// holding reports whether the pipe holds back any text.
+func (p *textPipe) holding() bool {
+	return (p.filter != nil && len(p.filter.buf) > p.filter.ctx) || (p.restore != nil && p.restore.held != "")
+}
+
 // boundedText keeps the first max bytes written to it.
 type boundedText struct {
 	b   strings.Builder
@@ -108,6 +113,19 @@ func (s *guardStream) choice(i int) *choiceState {
 		s.order = append(s.order, i)
 	}
 	return cs
+}
+
+// holding reports whether any pipe of the choice holds back text.
+func (cs *choiceState) holding() bool {
+	if cs.content.holding() || cs.reasoning.holding() || cs.refusal.holding() {
+		return true
+	}
+	for _, p := range cs.tools {
+		if p.holding() {
+			return true
+		}
+	}
+	return false
 }
 
 func (cs *choiceState) tool(i int, s *guardStream) *textPipe {
@@ -265,6 +283,9 @@ func (s *guardStream) process(ch *llm.ChatChunk) (*llm.ChatChunk, error) {
 		}
 		if cc.FinishReason != nil && *cc.FinishReason != "" && !cs.finished {
 			cs.finished = true
+			if !cs.holding() {
+				continue
+			}
 			oc := edit(i)
 			if !toolsCopied[i] {
 				oc.Delta.ToolCalls = slices.Clone(oc.Delta.ToolCalls)
