@@ -133,8 +133,11 @@ func (f *filter) push(s string, final bool) (string, *Rule) {
 
 // applyRules applies rules to a whole text (a prompt or an answer that is
 // not streamed): it returns the text with masks and redactions applied,
-// or the block rule that matched. mask maps a masked value to its
-// placeholder (nil in answers, where mask redacts); skip, when set, leaves
+// and the first block rule that matched, if any — the text then has the
+// blocked values replaced by their labels too, so what a log keeps of a
+// refused request holds none of them. mask, when set (in prompts), gives
+// the replacement of every value replaced — a placeholder for a masked
+// one — and may record it; in answers mask redacts. skip, when set, leaves
 // values it reports alone; onMatch is called for every match acted on.
 func applyRules(rules []*Rule, s string, mask func(r *Rule, value string) string,
 	skip func(value string) bool, onMatch func(*Rule)) (string, *Rule) {
@@ -142,12 +145,7 @@ func applyRules(rules []*Rule, s string, mask func(r *Rule, value string) string
 	if len(matches) == 0 {
 		return s, nil
 	}
-	for _, m := range matches {
-		if m.rule.Action == ActionBlock && (skip == nil || !skip(s[m.Start:m.End])) {
-			onMatch(m.rule)
-			return s, m.rule
-		}
-	}
+	var blocked *Rule
 	var b strings.Builder
 	pos := 0
 	for _, m := range matches {
@@ -156,14 +154,15 @@ func applyRules(rules []*Rule, s string, mask func(r *Rule, value string) string
 			continue
 		}
 		onMatch(m.rule)
-		var repl string
-		switch {
-		case m.rule.Action == ActionFlag:
+		if m.rule.Action == ActionFlag {
 			continue
-		case m.rule.Action == ActionMask && mask != nil:
+		}
+		if m.rule.Action == ActionBlock && blocked == nil {
+			blocked = m.rule
+		}
+		repl := m.rule.replacement()
+		if mask != nil {
 			repl = mask(m.rule, value)
-		default:
-			repl = m.rule.replacement()
 		}
 		if b.Len() == 0 {
 			b.Grow(len(s))
@@ -173,8 +172,8 @@ func applyRules(rules []*Rule, s string, mask func(r *Rule, value string) string
 		pos = m.End
 	}
 	if b.Len() == 0 {
-		return s, nil
+		return s, blocked
 	}
 	b.WriteString(s[pos:])
-	return b.String(), nil
+	return b.String(), blocked
 }

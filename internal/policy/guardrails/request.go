@@ -45,11 +45,26 @@ func Blocked(what, check, detail string) *gwerr.Error {
 		Code: "guardrail_blocked", Message: msg}
 }
 
-// request checks and rewrites the prompt: injection heuristics on what the
-// client sent, then the prompt rules, the system prompts, the size limit,
-// and last the moderation model, which sees only the masked prompt.
+// request checks and rewrites the prompt: first the prompt rules, so that
+// whatever happens next — also a refusal — the call (and so its log) holds
+// only the masked prompt; then the injection heuristics, the system
+// prompts, the size limit, and last the moderation model, which sees only
+// the masked prompt too.
 func (st *callState) request(ctx context.Context) error {
 	req := st.c.Chat
+	if len(st.pol.prompt) > 0 {
+		changed, blocked := st.applyPromptRules(req)
+		if changed {
+			// no stage after this one, and no log, sees the original values
+			st.c.Body = maskedBody(st.c.Body, st.replaced, req)
+		}
+		if blocked != nil {
+			return blocked
+		}
+	}
+	if !st.mask.empty() {
+		st.c.Remask = st.mask.remask
+	}
 	for _, rs := range st.pol.injections {
 		in := rs.Injection
 		score, matched := in.score(in.texts(req))
@@ -63,13 +78,6 @@ func (st *callState) request(ctx context.Context) error {
 				score, in.threshold(), strings.Join(matched, ", ")))
 		}
 	}
-	changed := false
-	if len(st.pol.prompt) > 0 {
-		var err error
-		if changed, err = st.applyPromptRules(req); err != nil {
-			return err
-		}
-	}
 	if len(st.pol.systems) > 0 {
 		addSystemPrompts(req, st.pol.systems)
 	}
@@ -81,24 +89,15 @@ func (st *callState) request(ctx context.Context) error {
 					n, st.pol.maxTokens, flagName(st.pol.maxTokenSet, "max_prompt_tokens"))}
 		}
 	}
-	if err := st.moderate(ctx, false, promptTurns(req)); err != nil {
-		return err
-	}
-	if changed {
-		// no stage after this one, and no log, sees the original values
-		st.c.Body = maskedBody(st.c.Body, st.replaced, req)
-	}
-	if !st.mask.empty() {
-		st.c.Remask = st.mask.remask
-	}
-	return nil
+	return st.moderate(ctx, false, promptTurns(req))
 }
 
 // applyPromptRules runs the prompt rules over every text of the request
 // the provider will see: message contents and text parts, and the
-// arguments of earlier tool calls. It reports whether it changed any.
-func (st *callState) applyPromptRules(req *llm.ChatRequest) (bool, error) {
-	changed := false
+// arguments of earlier tool calls. It reports whether it changed any, and
+// the refusal of the first block rule that matched (the texts are still
+// rewritten, blocked values replaced by their labels).
+func (st *callState) applyPromptRules(req *llm.ChatRequest) (changed bool, blocked error) {
 	maskFn := func(r *Rule, value string) string {
 		repl := r.replacement()
 		if r.Action == ActionMask {
@@ -110,19 +109,19 @@ func (st *callState) applyPromptRules(req *llm.ChatRequest) (bool, error) {
 		st.replaced = append(st.replaced, value, repl)
 		return repl
 	}
-	apply := func(s, where string, inJSON bool) (string, error) {
+	apply := func(s, where string, inJSON bool) string {
 		var skip func(string) bool
 		if inJSON {
 			skip = unsafeInJSON
 		}
-		out, blocked := applyRules(st.pol.prompt, s, maskFn, skip, st.onMatch)
-		if blocked != nil {
-			return "", Blocked("request", blocked.Name, "it matched "+where)
+		out, rule := applyRules(st.pol.prompt, s, maskFn, skip, st.onMatch)
+		if rule != nil && blocked == nil {
+			blocked = Blocked("request", rule.Name, "it matched "+where)
 		}
 		if out != s {
 			changed = true
 		}
-		return out, nil
+		return out
 	}
 	for i := range req.Messages {
 		m := &req.Messages[i]
@@ -134,32 +133,20 @@ func (st *callState) applyPromptRules(req *llm.ChatRequest) (bool, error) {
 				if parts[j].Type != llm.PartText || parts[j].Text == "" {
 					continue
 				}
-				t, err := apply(parts[j].Text, fmt.Sprintf("%s.content[%d].text", where, j), false)
-				if err != nil {
-					return false, err
-				}
-				parts[j].Text = t
+				parts[j].Text = apply(parts[j].Text, fmt.Sprintf("%s.content[%d].text", where, j), false)
 			}
 		case !m.Content.IsNull():
 			s := m.Content.Text()
-			t, err := apply(s, where+".content", false)
-			if err != nil {
-				return false, err
-			}
-			if t != s {
+			if t := apply(s, where+".content", false); t != s {
 				m.Content = llm.TextContent(t)
 			}
 		}
 		for k := range m.ToolCalls {
 			fc := &m.ToolCalls[k].Function
-			t, err := apply(fc.Arguments, fmt.Sprintf("%s.tool_calls[%d].function.arguments", where, k), true)
-			if err != nil {
-				return false, err
-			}
-			fc.Arguments = t
+			fc.Arguments = apply(fc.Arguments, fmt.Sprintf("%s.tool_calls[%d].function.arguments", where, k), true)
 		}
 	}
-	return changed, nil
+	return changed, blocked
 }
 
 // maskedBody returns the request body with the replaced values replaced.
