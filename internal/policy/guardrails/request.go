@@ -156,11 +156,17 @@ func (st *callState) applyPromptRules(req *llm.ChatRequest) (changed bool, block
 // (slower: it is twice the work of decoding).
 func maskedBody(body []byte, replaced []string, req *llm.ChatRequest) []byte {
 	if len(body) > 0 && !hasOptionalEscapes(body) {
-		pairs := make([]string, len(replaced))
+		pairs := make([]string, 0, len(replaced))
+		escaped := make(map[string]bool, len(replaced)/2)
 		ok := true
 		for i := 0; i < len(replaced); i += 2 {
-			pairs[i], pairs[i+1] = jsonEscapeText(replaced[i]), replaced[i+1]
-			ok = ok && !strings.Contains(pairs[i], `\u`)
+			if escaped[replaced[i]] {
+				continue
+			}
+			escaped[replaced[i]] = true
+			e := jsonEscapeText(replaced[i])
+			pairs = append(pairs, e, replaced[i+1])
+			ok = ok && !strings.Contains(e, `\u`)
 		}
 		if ok {
 			return replaceOutsideEscapes(body, pairs)
@@ -175,22 +181,23 @@ func maskedBody(body []byte, replaced []string, req *llm.ChatRequest) []byte {
 
 // replaceOutsideEscapes replaces each pairs[2i] by pairs[2i+1] in JSON
 // text, except where an occurrence would start inside an escape sequence
-// ("nice" in "\nice").
+// ("nice" in "\nice"). Where occurrences overlap, the one that starts
+// first wins, the longer one on a tie, so a value that contains another
+// is replaced whole. One copy of the text is made.
 func replaceOutsideEscapes(body []byte, pairs []string) []byte {
-	type pair struct{ from, to string }
-	ps := make([]pair, 0, len(pairs)/2)
-	for i := 0; i+1 < len(pairs); i += 2 {
-		ps = append(ps, pair{pairs[i], pairs[i+1]})
+	type hit struct {
+		at, end int
+		to      string
 	}
-	slices.SortStableFunc(ps, func(a, b pair) int { return len(b.from) - len(a.from) })
 	s := string(body)
-	for _, p := range ps {
-		from, to := p.from, p.to
-		if from == "" || !strings.Contains(s, from) {
+	var hits []hit
+	seen := make(map[string]bool, len(pairs)/2)
+	for i := 0; i+1 < len(pairs); i += 2 {
+		from, to := pairs[i], pairs[i+1]
+		if from == "" || seen[from] {
 			continue
 		}
-		var b strings.Builder
-		last := 0
+		seen[from] = true
 		for k := 0; k < len(s); {
 			j := strings.Index(s[k:], from)
 			if j < 0 {
@@ -201,21 +208,34 @@ func replaceOutsideEscapes(body []byte, pairs []string) []byte {
 			for p := j - 1; p >= 0 && s[p] == '\\'; p-- {
 				slashes++
 			}
-			if slashes%2 == 1 {
-				k = j + 1
-				continue
+			if slashes%2 == 0 {
+				hits = append(hits, hit{j, j + len(from), to})
 			}
-			b.WriteString(s[last:j])
-			b.WriteString(to)
-			last = j + len(from)
-			k = last
-		}
-		if last > 0 {
-			b.WriteString(s[last:])
-			s = b.String()
+			k = j + 1
 		}
 	}
-	return []byte(s)
+	if len(hits) == 0 {
+		return body
+	}
+	slices.SortFunc(hits, func(a, b hit) int {
+		if a.at != b.at {
+			return a.at - b.at
+		}
+		return b.end - a.end
+	})
+	var b strings.Builder
+	b.Grow(len(s))
+	last := 0
+	for _, h := range hits {
+		if h.at < last {
+			continue
+		}
+		b.WriteString(s[last:h.at])
+		b.WriteString(h.to)
+		last = h.end
+	}
+	b.WriteString(s[last:])
+	return []byte(b.String())
 }
 
 // hasOptionalEscapes reports whether JSON text uses escapes an encoder
