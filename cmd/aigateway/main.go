@@ -22,6 +22,7 @@ const usage = `aigateway — a self-hosted AI gateway
 Usage:
   aigateway serve [--config FILE] [--listen ADDR] [--data-dir DIR] [--allow-unauthenticated]
   aigateway config check FILE
+  aigateway keys create|list|show|update|revoke …   (aigateway keys help)
   aigateway version
 
 Environment: AIGATEWAY_CONFIG, AIGATEWAY_LISTEN, AIGATEWAY_DATA_DIR,
@@ -39,6 +40,8 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		return runServe(args[1:], stderr, getenv)
 	case "config":
 		return runConfig(args[1:], stdout, stderr, getenv)
+	case "keys":
+		return runKeys(args[1:], stdout, stderr, getenv)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "aigateway", versionString())
 		return 0

@@ -82,10 +82,6 @@ func runServe(args []string, stderr io.Writer, getenv func(string) string) int {
 		printConfigError(stderr, name, err)
 		return 1
 	}
-	if err := app.CheckExposure(cfg, false); err != nil {
-		fmt.Fprintf(stderr, "aigateway serve: %v\n", err)
-		return 1
-	}
 	log := observability.NewLogger(stderr, cfg.Log.Format, cfg.Log.Level)
 	g, err := app.New(cfg, app.Deps{Log: log})
 	if err != nil {
@@ -93,6 +89,11 @@ func runServe(args []string, stderr io.Writer, getenv func(string) string) int {
 		return 1
 	}
 	defer g.Close()
+	// checked once the stores are open: keys may live there
+	if err := app.CheckExposure(cfg, g.Runtime().AuthRequired()); err != nil {
+		fmt.Fprintf(stderr, "aigateway serve: %v\n", err)
+		return 1
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		fmt.Fprintf(stderr, "aigateway serve: %v\n", err)

@@ -2,11 +2,17 @@ package app
 
 import (
 	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/aigateway/aigateway/internal/config"
 	"github.com/aigateway/aigateway/internal/llm"
+	"github.com/aigateway/aigateway/internal/provider/providertest"
 )
 
 const guardConfig = `
@@ -308,5 +314,126 @@ func TestGuardrailsRestoreCacheHitsWithEachCallersValues(t *testing.T) {
 		if strings.Contains(string(r.Body), "bob@") {
 			t.Errorf("upstream saw %s", r.Body)
 		}
+	}
+}
+
+const guardAnthropicConfig = `
+providers_from_env: false
+providers:
+  - id: anthropic
+    base_url: ${ANT_URL}
+    api_key: sk-ant-fake-key
+guardrails:
+  rule_sets:
+    pii:
+      rules:
+        - detect: email
+          action: mask
+        - detect: credit_card
+          action: block
+  bindings:
+    - rule_sets: [pii]
+`
+
+// TestGuardrailsOnAnthropicMessages: /v1/messages to an Anthropic provider
+// would pass the client's bytes through natively; with guardrails it is
+// translated, so the provider sees the masked prompt, and refusals come
+// in Anthropic's error format.
+func TestGuardrailsOnAnthropicMessages(t *testing.T) {
+	af := providertest.NewAnthropic(providertest.Options{APIKey: "sk-ant-fake-key"})
+	au := httptest.NewServer(af)
+	t.Cleanup(au.Close)
+	cfg, err := config.Parse([]byte(guardAnthropicConfig), func(k string) string { return map[string]string{"ANT_URL": au.URL}[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DataDir = t.TempDir()
+	gw, err := New(cfg, Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { gw.Close() })
+	srv := httptest.NewServer(gw.Handler())
+	t.Cleanup(srv.Close)
+	post := func(body string) (*http.Response, string) {
+		req, _ := http.NewRequest("POST", srv.URL+"/v1/messages", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("anthropic-version", "2023-06-01")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	msg := func(text string, stream bool) string {
+		return fmt.Sprintf(`{"model":"anthropic/claude-sonnet-4-5","max_tokens":100,"stream":%v,"messages":[{"role":"user","content":%q}]}`, stream, text)
+	}
+
+	resp, body := post(msg("mail jane@example.com", false))
+	if resp.StatusCode != 200 || !strings.Contains(body, "Hello from fake: mail jane@example.com") || !strings.Contains(body, `"type":"message"`) {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	if up := string(af.Last().Body); strings.Contains(up, "jane@") || !strings.Contains(up, "[EMAIL_1]") {
+		t.Errorf("the provider got %s", up)
+	}
+	resp, body = post(msg("mail jane@example.com", true))
+	if resp.StatusCode != 200 || strings.Contains(string(af.Last().Body), "jane@") {
+		t.Fatalf("stream: %d, provider got %s", resp.StatusCode, af.Last().Body)
+	}
+	var text strings.Builder
+	for _, d := range sseData(t, []byte(body)) {
+		var ev struct {
+			Type  string `json:"type"`
+			Delta struct {
+				Text string `json:"text"`
+			} `json:"delta"`
+		}
+		if json.Unmarshal([]byte(d), &ev) == nil && ev.Type == "content_block_delta" {
+			text.WriteString(ev.Delta.Text)
+		}
+	}
+	if text.String() != "Hello from fake: mail jane@example.com" {
+		t.Errorf("streamed text %q", text.String())
+	}
+
+	before := len(af.Requests())
+	resp, body = post(msg("card 4111 1111 1111 1111", false))
+	var e struct {
+		Type  string `json:"type"`
+		Error struct {
+			Type    string `json:"type"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(body), &e); err != nil || resp.StatusCode != 400 || e.Type != "error" ||
+		e.Error.Type != "invalid_request_error" || !strings.Contains(e.Error.Message, "pii/credit_card") || strings.Contains(body, "4111") {
+		t.Errorf("block: %d %s", resp.StatusCode, body)
+	}
+	if len(af.Requests()) != before {
+		t.Error("a blocked request reached the provider")
+	}
+}
+
+func TestModerationIsNotAskedAboutCacheHits(t *testing.T) {
+	g := newTestGateway(t, guardConfig)
+	guard := func() int {
+		n := 0
+		for _, r := range g.fake.Requests() {
+			if strings.Contains(string(r.Body), "llama-guard") {
+				n++
+			}
+		}
+		return n
+	}
+	for i := 0; i < 3; i++ {
+		resp := g.do(t, "POST", "/v1/chat/completions", chatBody("openai/gpt-4o-mini", "what is 2+2"), "x-aig-cache-ttl", "60")
+		if resp.StatusCode != 200 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+	if n := guard(); n != 1 {
+		t.Errorf("the moderation model was asked %d times for one miss and two hits", n)
 	}
 }

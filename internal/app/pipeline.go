@@ -11,15 +11,27 @@ import (
 // Once per client request (outermost first):
 //
 //	recover  – a panic becomes a 500, never a dropped connection
+//	ipfilter – client address (trusted proxies), global allow/deny
+//	auth     – gateway key or JWT → Identity; before decode, so no body
+//	           is read for a refused caller
 //	decode   – x-aig-* headers, bounded body read, ingress decode
-//	guardrails – injection, PII rules, system prompt, size limit and
-//	           moderation on the prompt (masked before anything keys on
-//	           it); filter and restore the answer (also cache hits)
+//	scope    – the key's models/providers; needs the decoded model
+//	guardrails – PII rules, injection, system prompt, size limit: mask and
+//	           check the prompt before anything keys on it (limits, cache);
+//	           filter and restore the answer on the way out (also hits)
+//	ratelimit, budget – outside the cache, so a hit still counts as a
+//	           request but charges no spend
 //	cache    – exact and semantic response cache; coalesces identical misses
+//	moderation – the guardrails' moderation model, on masked prompts and
+//	           answers: inside limits (a refused caller costs no call) and
+//	           inside the cache (a hit was moderated when it was stored)
 //	router   – aliases → targets, retries, fallback (the final handler)
 //
 // Once per upstream attempt (inside the router, outermost first):
 //
+//	concurrency – in-flight cap per model or provider (a refusal lets the
+//	           router fall back; outside the breaker, which must not count
+//	           the gateway's own refusals as the deployment's failures)
 //	breaker  – refuse a deployment whose circuit is open; count failures,
 //	           also of streams that break midway
 //	load     – in-flight, latency and tokens per deployment for balancing
@@ -30,29 +42,29 @@ import (
 //	requestlog – right after recover: it must see every outcome, also
 //	             refusals by auth and limits, and write after the stream ends
 //	metrics, trace
-//	ipfilter, auth – before decode: no body is read for a refused caller
-//	decode
-//	guardrails – mask/check the prompt before anything keys on it; restore
-//	             and filter the answer on the way out (also cache hits)
-//	ratelimit, budget – outside the cache, so a hit still counts as a
-//	             request but charges no spend
-//	cache      – outside usage: a hit makes no upstream call and costs 0
-//	usage      – tokens (estimated where missing) and cost of a miss
-//	router     – per attempt: breaker, then invoke
+//	usage      – inside cache: tokens (estimated where missing) and cost of
+//	             a miss, which budget (outside) charges
 func (rt *Runtime) buildPipeline() pipeline.Handler {
 	cfg := rt.cfg
 	attempt := pipeline.ChainAttempt(pipeline.Invoke(),
+		rt.concurrencyStage(),
 		routing.BreakerStage(rt.routing, rt.breakerSettings()),
 		routing.LoadStage(rt.routing),
 	)
 	rt.router = routing.New(rt.routerOptions(attempt))
 	return pipeline.Chain(rt.router,
 		pipeline.Recover(rt.log),
+		rt.ipFilterStage(),
+		rt.authStage(),
 		pipeline.Decode(pipeline.DecodeConfig{
 			MaxBodyBytes: cfg.Server.MaxBodyBytes,
 			Limits:       pipeline.OptionLimits{MaxMetadataEntries: cfg.Server.MaxMetadataEntries},
 		}),
+		rt.scopeStage(),
 		rt.guard.Stage(),
+		rt.rateLimitStage(),
+		rt.budgetStage(),
 		rt.cacheStage,
+		rt.guard.ModerationStage(),
 	)
 }

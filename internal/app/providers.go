@@ -3,6 +3,7 @@ package app
 import (
 	"github.com/aigateway/aigateway/internal/config"
 	"github.com/aigateway/aigateway/internal/provider"
+	"github.com/aigateway/aigateway/internal/provider/anthropic"
 	"github.com/aigateway/aigateway/internal/provider/azure"
 	"github.com/aigateway/aigateway/internal/provider/bedrock"
 	"github.com/aigateway/aigateway/internal/provider/gemini"
@@ -16,6 +17,7 @@ func providerFactories() map[string]provider.Factory {
 	return map[string]provider.Factory{
 		config.TypeOpenAI:    openai.New,
 		config.TypeAzure:     azure.New,
+		config.TypeAnthropic: anthropic.New,
 		config.TypeGemini:    gemini.New,
 		config.TypeWorkersAI: workersai.New,
 		config.TypeBedrock:   bedrock.New,

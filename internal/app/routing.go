@@ -5,6 +5,7 @@ import (
 
 	"github.com/aigateway/aigateway/internal/httpapi/admin"
 	"github.com/aigateway/aigateway/internal/pipeline"
+	"github.com/aigateway/aigateway/internal/policy/auth"
 	"github.com/aigateway/aigateway/internal/provider"
 	"github.com/aigateway/aigateway/internal/routing"
 	"github.com/aigateway/aigateway/internal/routing/balance"
@@ -89,6 +90,7 @@ func (rt *Runtime) routerOptions(attempt pipeline.Attempter) routing.Options {
 		TotalTimeout:   cfg.Server.TotalTimeout.D(),
 		Attempter:      attempt,
 		State:          rt.routing,
+		Allow:          auth.AllowTarget,
 	}
 }
 

@@ -56,6 +56,7 @@ type Runtime struct {
 	// cacheStage its stage for this snapshot.
 	cache      *cache.Engine
 	cacheStage pipeline.Middleware
+	acc        *runtimeAccess // keys, issuers, limits, budgets (access.go)
 }
 
 // Build constructs a runtime; it fails without side effects, so a bad
@@ -88,6 +89,9 @@ func Build(cfg *config.Config, d Deps, stores *Stores) (*Runtime, error) {
 		return nil, err
 	}
 	if err := rt.buildCache(); err != nil {
+		return nil, err
+	}
+	if err := rt.buildAccess(); err != nil {
 		return nil, err
 	}
 	rt.handler = rt.buildPipeline()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sync"
 
 	"github.com/redis/go-redis/v9"
 
@@ -21,8 +22,10 @@ type Stores struct {
 	Postgres *postgres.DB
 	Redis    *redis.Client
 
-	prompts promptStoreOnce
-	cache   cacheHolder // the response cache's process-wide state (cache.go)
+	prompts  promptStoreOnce
+	cache    cacheHolder // the response cache's process-wide state (cache.go)
+	accessMu sync.Mutex
+	acc      *accessState // keys, limits, budgets (access.go)
 }
 
 // OpenStores connects the backends the config names.
@@ -75,6 +78,7 @@ func (s *Stores) Ping(ctx context.Context) error {
 
 // Close closes every backend.
 func (s *Stores) Close() error {
+	s.closeAccess()
 	errs := []error{s.cache.close()}
 	if s.SQLite != nil {
 		errs = append(errs, s.SQLite.Close())

@@ -49,6 +49,13 @@ type Config struct {
 	Redis   Redis   `yaml:"redis"`
 	Cache   Cache   `yaml:"cache"`
 
+	// Keys, Auth, Limits and Budgets control access and spend (keys.go,
+	// auth.go, limits.go, budgets.go).
+	Keys    []Key   `yaml:"keys"`
+	Auth    Auth    `yaml:"auth"`
+	Limits  Limits  `yaml:"limits"`
+	Budgets Budgets `yaml:"budgets"`
+
 	// Guardrails check and rewrite prompts and answers (see guardrails.go).
 	Guardrails Guardrails `yaml:"guardrails"`
 	// Prompts are prompt templates served as POST /v1/prompts/{name}.

@@ -158,6 +158,7 @@ func (c *Config) Defaults(getenv func(string) string) {
 	}
 	c.Storage.defaults()
 	c.Cache.defaults(c.Redis.URL)
+	c.accessDefaults()
 	c.Guardrails.defaults()
 	c.defaultPrompts()
 }

@@ -45,6 +45,7 @@ func (c *Config) Validate() Errors {
 	errs = append(errs, c.Storage.validate()...)
 	errs = append(errs, c.Redis.validate()...)
 	errs = append(errs, c.Cache.validate(c)...)
+	errs = append(errs, c.validateAccess()...)
 
 	ids := map[string]bool{}
 	for i := range c.Providers {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aigateway/aigateway/internal/gwerr"
+	"github.com/aigateway/aigateway/internal/httpapi/anthropic"
 	"github.com/aigateway/aigateway/internal/httpapi/httpx"
 	"github.com/aigateway/aigateway/internal/httpapi/openai"
 	"github.com/aigateway/aigateway/internal/httpapi/passthrough"
@@ -37,6 +38,7 @@ func New(o Options) http.Handler {
 		mux.Handle("POST "+prefix+"/embeddings", embed)
 		mux.Handle("GET "+prefix+"/models", models)
 	}
+	mux.Handle("POST /v1/messages", &anthropic.Messages{Source: o.Source, Log: o.Log})
 	mux.Handle("POST /v1/prompts/{name}", &prompts.Handler{Source: o.Source, Log: o.Log})
 	mux.Handle("POST /{$}", &passthrough.Universal{Source: o.Source, Log: o.Log})
 	mux.Handle("/{provider}/{rest...}", &passthrough.Native{Source: o.Source, Log: o.Log})

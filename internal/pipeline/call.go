@@ -95,6 +95,13 @@ type Call struct {
 	// stage sets them for native and universal calls; routing resolves them
 	// from Model otherwise.
 	Targets []Target
+	// NativeChat, set by an ingress that speaks a provider's own format
+	// (the Anthropic ingress), may turn one attempt of a chat call into a
+	// native one: for a target whose provider speaks that format it returns
+	// the client's request to forward unchanged, so request and response
+	// pass without translation; nil means translate as usual. The call
+	// stays a chat call for every stage; its Result is then Native.
+	NativeChat func(t *Target) *provider.NativeRequest
 
 	// Prompt is the prompt template the call runs (POST /v1/prompts/{name}),
 	// zero for other calls; the request log stores its name and version.
@@ -127,6 +134,28 @@ type Identity struct {
 	// Tier is a free-form class (from JWT claims or key metadata) that
 	// limits and routes can select on.
 	Tier string
+	// Scope restricts the models and providers the caller may use.
+	Scope Scope
+	// Quota is the credential's own rate limits and budget.
+	Quota Quota
+}
+
+// Scope restricts what a caller may call. Patterns are globs ('*' matches
+// any run of characters, '/' included); an empty list allows everything.
+type Scope struct {
+	// Models match "provider/model" or a model alias name.
+	Models []string
+	// Providers match provider ids.
+	Providers []string
+}
+
+// Quota is a credential's own limits; zero fields mean none.
+type Quota struct {
+	// RPM and TPM are requests and tokens per minute.
+	RPM, TPM int64
+	// BudgetUSD is the spend allowed per BudgetPeriod ("day" or "month").
+	BudgetUSD    float64
+	BudgetPeriod string
 }
 
 // PromptRef names a stored prompt template and the version used.

@@ -36,6 +36,13 @@ func invoke(ctx context.Context, c *Call, t *Target) (*Result, error) {
 	c.Outcome.UpstreamStart = time.Now()
 	switch c.Kind {
 	case KindChat:
+		if c.NativeChat != nil {
+			if nr := c.NativeChat(t); nr != nil {
+				nt := *t
+				nt.Native = nr
+				return invokeNative(ctx, c, &nt)
+			}
+		}
 		req, err := targetRequest(c.Chat, t)
 		if err != nil {
 			return nil, err

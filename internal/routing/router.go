@@ -72,7 +72,7 @@ type Hooks struct {
 	// next after err.
 	Fallback func(c *pipeline.Call, from, to string, err error)
 	// Skip is called when a deployment is passed over without an attempt:
-	// reason is "breaker_open" or "at_capacity".
+	// reason is "breaker_open", "at_capacity" or "not_allowed".
 	Skip func(c *pipeline.Call, deployment, reason string)
 }
 
@@ -108,6 +108,10 @@ type Options struct {
 	// Sleep waits between attempts (default: a timer honouring ctx); tests
 	// replace it with a fake clock.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Allow, when set, says whether the call may use a target (the
+	// caller's key scope); a refused target is skipped without an attempt,
+	// and when every target is refused the call fails with Allow's error.
+	Allow func(c *pipeline.Call, t *pipeline.Target) error
 	Hooks Hooks
 }
 
@@ -322,12 +326,19 @@ func (r *Router) try(ctx context.Context, c *pipeline.Call, infos []targetInfo, 
 	if c.Options.RequestTimeout > 0 {
 		timeout = c.Options.RequestTimeout
 	}
-	var lastErr error
+	var lastErr, denied error
 	var prev string
 	open, full := 0, 0
 	for step := range c.Targets {
 		t := &c.Targets[step]
 		key := t.DeploymentKey()
+		if r.opts.Allow != nil {
+			if err := r.opts.Allow(c, t); err != nil {
+				denied = err
+				r.skip(c, key, "not_allowed")
+				continue
+			}
+		}
 		if !st.Breakers.Available(key) {
 			open++
 			r.skip(c, key, "breaker_open")
@@ -384,6 +395,9 @@ func (r *Router) try(ctx context.Context, c *pipeline.Call, infos []targetInfo, 
 		}
 	}
 	if lastErr == nil {
+		if denied != nil && open == 0 && full == 0 {
+			return nil, denied
+		}
 		return nil, unavailable(open, full)
 	}
 	return nil, lastErr

@@ -11,7 +11,7 @@ import (
 )
 
 func TestRefusesNonLoopbackWithoutKeys(t *testing.T) {
-	code, _, stderr := runCLI(t, nil, "serve", "--listen", "0.0.0.0:0")
+	code, _, stderr := runCLI(t, nil, "serve", "--listen", "0.0.0.0:0", "--data-dir", t.TempDir())
 	if code == 0 || !strings.Contains(stderr, "refusing to listen") || !strings.Contains(stderr, "--allow-unauthenticated") {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}

@@ -48,6 +48,7 @@ func Register(mux *http.ServeMux, o Options) {
 	handle("GET /config", a.config)
 	handle("GET /cache", a.cacheFigures)
 	handle("POST /cache/purge", a.cachePurge)
+	a.keyRoutes(handle)
 	handle("GET /prompts", a.listPrompts)
 	handle("POST /prompts", a.createPrompt)
 	handle("GET /prompts/{name}", a.promptVersions)

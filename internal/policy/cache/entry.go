@@ -101,7 +101,9 @@ func (e *entry) result(c *pipeline.Call) (*pipeline.Result, bool) {
 			return nil, false
 		}
 		return &pipeline.Result{Embed: &resp}, true
-	case c.Kind == pipeline.KindNative && e.kind == entryNative:
+	case e.kind == entryNative && (c.Kind == pipeline.KindNative || c.Kind == pipeline.KindChat && c.NativeChat != nil):
+		// a chat call in a provider's own format whose answer passed
+		// through natively is answered the same way
 		h := e.meta.Header.Clone()
 		if h == nil {
 			h = http.Header{}

@@ -65,6 +65,14 @@ func digest(parts ...[]byte) string {
 func requestDigest(c *pipeline.Call, target string) (string, error) {
 	switch c.Kind {
 	case pipeline.KindChat:
+		if c.NativeChat != nil {
+			// The ingress speaks a provider's own format (Anthropic's
+			// /v1/messages) and an attempt may pass its answer through
+			// natively: key on the request as the client wrote it, since
+			// the canonical form drops what only that format has.
+			return digest([]byte("chat-native"), []byte(c.Ingress.Name()), []byte(target),
+				selectedHeaders(c.HTTP.Header, nativeChatKeyHeaders), c.Body), nil
+		}
 		body, err := chatCanonical(c.Chat, false)
 		if err != nil {
 			return "", err
@@ -98,9 +106,16 @@ var nativeKeyHeaders = []string{
 	"Openai-Beta", "X-Api-Key", "X-Goog-Api-Key",
 }
 
-func nativeHeaders(h http.Header) []byte {
+// nativeChatKeyHeaders are those of a chat call in a provider's format
+// that change the answer. Credentials are not among them: on the unified
+// API they are gateway keys, which never reach the provider.
+var nativeChatKeyHeaders = []string{"Anthropic-Beta", "Anthropic-Version"}
+
+func nativeHeaders(h http.Header) []byte { return selectedHeaders(h, nativeKeyHeaders) }
+
+func selectedHeaders(h http.Header, keys []string) []byte {
 	var b []byte
-	for _, k := range nativeKeyHeaders {
+	for _, k := range keys {
 		for _, v := range h.Values(k) {
 			b = append(b, k...)
 			b = append(b, ':')

@@ -125,7 +125,7 @@ func BenchmarkStreamFilter(b *testing.B) {
 			st := &callState{g: g, pol: pol, c: c}
 			st.mask = newMasker()
 			st.mask.placeholder("EMAIL", "x@y.de")
-			drain(st.newStream(context.Background(), llm.NewSliceStream(chunks)))
+			drain(st.newStream(llm.NewSliceStream(chunks)))
 		}
 		reportCPU(b, start)
 	})

@@ -1,19 +1,20 @@
 // Package guardrails is the pipeline stage that keeps sensitive data from
 // leaving and unwanted output from arriving.
 //
-// On the way in it checks and rewrites the chat request: prompt-injection
-// heuristics, personal data and credentials (flag, mask reversibly,
-// redact, or block), a system prompt prepended or appended, a prompt size
-// limit, and an optional moderation call. On the way out it filters the
-// answer with the response rules and restores masked values, for whole
-// answers and for streams — where it holds back only the few bytes that
-// may still become a match or a placeholder, so streaming stays
-// streaming.
+// On the way in it checks and rewrites the chat request: personal data
+// and credentials (flag, mask reversibly, redact, or block),
+// prompt-injection heuristics, a system prompt prepended or appended, and a
+// prompt size limit. On the way out it filters the answer with the
+// response rules and restores masked values, for whole answers and for
+// streams — where it holds back only the few bytes that may still become a
+// match or a placeholder, so streaming stays streaming. A second, inner
+// stage asks a moderation model about the masked prompt and answer.
 //
 // What applies to a call is chosen by bindings: rule sets bound to model
-// name globs, tenants and keys. The stage sits right after decode, outside
-// limits, cache and routing, so cached answers pass through it too and the
-// cache keys on the masked prompt.
+// name globs, tenants and keys. The main stage sits right after decode (and
+// scope), outside limits, cache and routing, so cached answers pass
+// through it too and the cache keys on the masked prompt; the moderation
+// stage sits inside limits and cache.
 package guardrails
 
 import (
@@ -152,6 +153,9 @@ type Guard struct {
 	bindings []binding
 	log      *slog.Logger
 
+	// moderates is true when a rule set has a moderation model.
+	moderates bool
+
 	mu       sync.RWMutex
 	policies map[uint64]*policy
 }
@@ -190,6 +194,7 @@ func New(o Options) (*Guard, error) {
 		}
 		rs.Rules = rules
 		g.sets[rs.Name] = &rs
+		g.moderates = g.moderates || rs.Moderation != nil
 	}
 	for i, b := range o.Bindings {
 		for _, name := range b.RuleSets {

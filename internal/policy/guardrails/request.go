@@ -48,9 +48,9 @@ func Blocked(what, check, detail string) *gwerr.Error {
 // request checks and rewrites the prompt: first the prompt rules, so that
 // whatever happens next — also a refusal — the call (and so its log) holds
 // only the masked prompt; then the injection heuristics, the system
-// prompts, the size limit, and last the moderation model, which sees only
-// the masked prompt too.
-func (st *callState) request(ctx context.Context) error {
+// prompts and the size limit. (Moderation is a stage of its own, further
+// in.)
+func (st *callState) request() error {
 	req := st.c.Chat
 	if len(st.pol.prompt) > 0 {
 		changed, blocked := st.applyPromptRules(req)
@@ -89,7 +89,7 @@ func (st *callState) request(ctx context.Context) error {
 					n, st.pol.maxTokens, flagName(st.pol.maxTokenSet, "max_prompt_tokens"))}
 		}
 	}
-	return st.moderate(ctx, false, promptTurns(req))
+	return nil
 }
 
 // applyPromptRules runs the prompt rules over every text of the request

@@ -1,9 +1,7 @@
 package guardrails
 
 import (
-	"context"
 	"slices"
-	"strings"
 
 	"github.com/aigateway/aigateway/internal/llm"
 	"github.com/aigateway/aigateway/internal/pipeline"
@@ -11,39 +9,29 @@ import (
 
 // response filters and restores the answer. The answer may be shared (a
 // cache holds it), so it is copied before anything in it changes.
-func (st *callState) response(ctx context.Context, res *pipeline.Result) (*pipeline.Result, error) {
-	needed := len(st.pol.response) > 0 || !st.mask.empty() || st.pol.moderatesResponse()
-	if !needed {
+func (st *callState) response(res *pipeline.Result) (*pipeline.Result, error) {
+	if len(st.pol.response) == 0 && st.mask.empty() {
 		return res, nil
 	}
 	switch {
 	case res.Chat != nil:
-		resp, err := st.answer(ctx, res.Chat)
+		resp, err := st.answer(res.Chat)
 		if err != nil {
 			return nil, err
 		}
 		return &pipeline.Result{Chat: resp}, nil
 	case res.Stream != nil:
-		return &pipeline.Result{Stream: st.newStream(ctx, res.Stream)}, nil
+		return &pipeline.Result{Stream: st.newStream(res.Stream)}, nil
 	}
 	return res, nil
 }
 
-// answer applies the response rules, then moderates what is left (masked:
-// the moderation model never sees restored values), then restores.
-func (st *callState) answer(ctx context.Context, in *llm.ChatResponse) (*llm.ChatResponse, error) {
+// answer applies the response rules, then restores masked values.
+func (st *callState) answer(in *llm.ChatResponse) (*llm.ChatResponse, error) {
 	out := *in
 	out.Choices = slices.Clone(in.Choices)
-	var moderated strings.Builder
 	for i := range out.Choices {
-		msg := &out.Choices[i].Message
-		if err := st.answerMessage(msg, &moderated); err != nil {
-			return nil, err
-		}
-	}
-	if st.pol.moderatesResponse() && moderated.Len() > 0 {
-		turns := append(promptTurns(st.c.Chat), Turn{Role: llm.RoleAssistant, Text: moderated.String()})
-		if err := st.moderate(ctx, true, turns); err != nil {
+		if err := st.answerMessage(&out.Choices[i].Message); err != nil {
 			return nil, err
 		}
 	}
@@ -73,7 +61,7 @@ func (st *callState) filterText(s string, inJSON bool) (string, error) {
 
 // answerMessage filters the texts of one answer message in place (msg is
 // already a copy; its slices are copied before they change).
-func (st *callState) answerMessage(msg *llm.Message, moderated *strings.Builder) error {
+func (st *callState) answerMessage(msg *llm.Message) error {
 	switch {
 	case msg.Content.IsParts():
 		parts := slices.Clone(msg.Content.Parts())
@@ -86,7 +74,6 @@ func (st *callState) answerMessage(msg *llm.Message, moderated *strings.Builder)
 				return err
 			}
 			parts[j].Text = t
-			moderated.WriteString(t)
 		}
 		msg.Content = llm.PartsContent(parts...)
 	case !msg.Content.IsNull():
@@ -95,7 +82,6 @@ func (st *callState) answerMessage(msg *llm.Message, moderated *strings.Builder)
 			return err
 		}
 		msg.Content = llm.TextContent(t)
-		moderated.WriteString(t)
 	}
 	if msg.Refusal != nil {
 		t, err := st.filterText(*msg.Refusal, false)

@@ -21,15 +21,19 @@ func (g *Guard) Stage() pipeline.Middleware {
 			if pol == nil {
 				return next.Serve(ctx, c)
 			}
+			// a native pass-through (Anthropic to Anthropic) would forward
+			// the client's own bytes and answer untranslated, around the
+			// rewritten request and the answer filter: translate instead
+			c.NativeChat = nil
 			st := &callState{g: g, pol: pol, c: c}
-			if err := st.request(ctx); err != nil {
+			if err := st.request(); err != nil {
 				return nil, err
 			}
 			res, err := next.Serve(ctx, c)
 			if err != nil {
 				return nil, err
 			}
-			return st.response(ctx, res)
+			return st.response(res)
 		})
 	}
 }

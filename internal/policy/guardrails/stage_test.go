@@ -122,6 +122,10 @@ func user(text string) llm.Message {
 // the client sees it (a stream is read to its end).
 func serve(t testing.TB, g *Guard, up pipeline.Handler, c *pipeline.Call) (string, error) {
 	t.Helper()
+	// as in the gateway: the moderation stage further in
+	if m := g.ModerationStage(); m != nil {
+		up = m(up)
+	}
 	res, err := g.Stage()(up).Serve(context.Background(), c)
 	if err != nil {
 		return "", err

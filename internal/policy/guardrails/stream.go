@@ -1,10 +1,8 @@
 package guardrails
 
 import (
-	"context"
 	"io"
 	"slices"
-	"strings"
 
 	"github.com/aigateway/aigateway/internal/llm"
 )
@@ -16,9 +14,6 @@ import (
 type textPipe struct {
 	filter  *filter   // nil without response rules
 	restore *restorer // nil when nothing was masked
-	// sink, when set, collects the filtered (still masked) text for the
-	// answer's moderation.
-	sink *boundedText
 }
 
 func (p *textPipe) push(s string, final bool) (string, *Rule) {
@@ -27,9 +22,6 @@ func (p *textPipe) push(s string, final bool) (string, *Rule) {
 		if s, blocked = p.filter.push(s, final); blocked != nil {
 			return "", blocked
 		}
-	}
-	if p.sink != nil {
-		p.sink.WriteString(s)
 	}
 	if p.restore != nil {
 		s = p.restore.push(s, final)
@@ -41,22 +33,6 @@ func (p *textPipe) push(s string, final bool) (string, *Rule) {
 func (p *textPipe) holding() bool {
 	return (p.filter != nil && len(p.filter.buf) > p.filter.ctx) || (p.restore != nil && p.restore.held != "")
 }
-
-// boundedText keeps the first max bytes written to it.
-type boundedText struct {
-	b   strings.Builder
-	max int
-}
-
-func (t *boundedText) WriteString(s string) {
-	if room := t.max - t.b.Len(); room > 0 {
-		t.b.WriteString(s[:min(len(s), room)])
-	}
-}
-
-// maxModeratedAnswer bounds how much of a streamed answer is kept for its
-// moderation.
-const maxModeratedAnswer = 64 << 10
 
 // choiceState holds the pipes of one choice of a stream.
 type choiceState struct {
@@ -70,28 +46,21 @@ type choiceState struct {
 type guardStream struct {
 	inner    llm.Stream
 	st       *callState
-	ctx      context.Context
 	choices  map[int]*choiceState
 	order    []int
 	last     llm.ChatChunk // id, model … for a chunk the stream adds at its end
-	answer   *boundedText
 	flushed  bool
 	finished bool
 	err      error
 }
 
-// newStream wraps inner; ctx is the request's, for the moderation call at
-// the end of the stream.
-func (st *callState) newStream(ctx context.Context, inner llm.Stream) *guardStream {
-	s := &guardStream{inner: inner, st: st, ctx: ctx, choices: map[int]*choiceState{}}
-	if st.pol.moderatesResponse() {
-		s.answer = &boundedText{max: maxModeratedAnswer}
-	}
-	return s
+// newStream wraps inner.
+func (st *callState) newStream(inner llm.Stream) *guardStream {
+	return &guardStream{inner: inner, st: st, choices: map[int]*choiceState{}}
 }
 
-func (s *guardStream) pipe(sink *boundedText, inJSON bool) *textPipe {
-	p := &textPipe{sink: sink}
+func (s *guardStream) pipe(inJSON bool) *textPipe {
+	p := &textPipe{}
 	if len(s.st.pol.response) > 0 {
 		p.filter = &filter{rules: s.st.pol.response, onMatch: s.st.onMatch}
 	}
@@ -105,9 +74,9 @@ func (s *guardStream) choice(i int) *choiceState {
 	cs, ok := s.choices[i]
 	if !ok {
 		cs = &choiceState{
-			content:   s.pipe(s.answer, false),
-			reasoning: s.pipe(nil, false),
-			refusal:   s.pipe(nil, false),
+			content:   s.pipe(false),
+			reasoning: s.pipe(false),
+			refusal:   s.pipe(false),
 		}
 		s.choices[i] = cs
 		s.order = append(s.order, i)
@@ -134,7 +103,7 @@ func (cs *choiceState) tool(i int, s *guardStream) *textPipe {
 	}
 	p, ok := cs.tools[i]
 	if !ok {
-		p = s.pipe(nil, true)
+		p = s.pipe(true)
 		cs.tools[i] = p
 		cs.toolOrder = append(cs.toolOrder, i)
 	}
@@ -168,8 +137,7 @@ func (s *guardStream) Recv() (*llm.ChatChunk, error) {
 	}
 }
 
-// end flushes what the pipes still hold into one last chunk, then
-// moderates the answer.
+// end flushes what the pipes still hold into one last chunk.
 func (s *guardStream) end() (*llm.ChatChunk, error) {
 	if !s.flushed {
 		s.flushed = true
@@ -194,13 +162,6 @@ func (s *guardStream) end() (*llm.ChatChunk, error) {
 		}
 	}
 	s.finished = true
-	if s.answer != nil && s.answer.b.Len() > 0 {
-		turns := append(promptTurns(s.st.c.Chat), Turn{Role: llm.RoleAssistant, Text: s.answer.b.String()})
-		if err := s.st.moderate(s.ctx, true, turns); err != nil {
-			s.err = err
-			return nil, err
-		}
-	}
 	return nil, io.EOF
 }
 

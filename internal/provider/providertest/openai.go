@@ -10,7 +10,8 @@
 //	hang                     never answers (until the request is cancelled)
 //	slow-250                 waits 250 ms before answering
 //	break                    a stream that is cut after two events
-//	tools                    answers with a tool call
+//	tools                    answers with a tool call (or, when the last
+//	                         message is a tool result, FakeWeather of it)
 //	noise                    a stream with comments and empty events
 //	…llama-guard…            answers as Llama Guard does (see moderation.go)
 //
@@ -198,6 +199,14 @@ func (f *Fake) chat(w http.ResponseWriter, r *http.Request, body []byte) {
 	u := usage{PromptTokens: promptTokens, CompletionTokens: len(strings.Fields(reply))}
 	u.TotalTokens = u.PromptTokens + u.CompletionTokens
 	withTools := model == "tools"
+	if n := len(req.Messages); n > 0 && req.Messages[n-1].Role == "tool" && f.opts.Reply == "" {
+		// the second half of a tool round trip: answer with the result
+		var s string
+		_ = json.Unmarshal(req.Messages[n-1].Content, &s)
+		reply, withTools = FakeWeather(s), false
+		u.CompletionTokens = len(strings.Fields(reply))
+		u.TotalTokens = u.PromptTokens + u.CompletionTokens
+	}
 	if !req.Stream {
 		writeChatResponse(w, model, reply, withTools, u)
 		return

@@ -1,5 +1,5 @@
 // Package upstream holds the HTTP plumbing that the native-format adapters
-// (gemini, workersai, bedrock) share: sending a request and turning a
+// (anthropic, gemini, workersai, bedrock) share: sending a request and turning a
 // non-2xx answer into the provider's error, reading bounded bodies, the
 // stream type that drains a native decoder into canonical chunks, ids, and
 // embedding vectors in either OpenAI encoding.

@@ -1,0 +1,230 @@
+// Package budget is the spend stage: a key's budget (budget_usd per day or
+// month) and tenants' budgets from the config, in USD, per calendar day or
+// month in UTC. A call is refused (429, naming the budget and when it
+// resets) once what was spent reaches the budget, or served by a
+// configured cheaper model instead. What a call cost is read from
+// Outcome.CostUSD, set by the usage stage inside this one, when the call's
+// answer is complete (at the end of a stream). Spend lives in a
+// store.SpendStore: memory, or Redis shared by every replica.
+package budget
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/aigateway/aigateway/internal/gwerr"
+	"github.com/aigateway/aigateway/internal/pipeline"
+	"github.com/aigateway/aigateway/internal/store"
+)
+
+// Periods.
+const (
+	Day   = "day"
+	Month = "month"
+)
+
+// Tenant is a tenant's budget.
+type Tenant struct {
+	USD    float64
+	Period string
+	// Fallback is the model to serve with once spent (overrides
+	// Options.Fallback).
+	Fallback string
+}
+
+// Options configure the stage. Zero values are documented per field.
+type Options struct {
+	Spend store.SpendStore
+	// Tenants are budgets by tenant name.
+	Tenants map[string]Tenant
+	// Fallback, when set, is the model (provider/model or alias) a call
+	// over budget is served with instead of being refused; only calls
+	// that name a model (chat, embeddings) can fall back.
+	Fallback string
+	// FailOpen allows calls when spend cannot be read (counting the
+	// fault); false (the default) answers 503, so a store outage never
+	// lets spend run past a budget.
+	FailOpen bool
+	// Timeout bounds one store call (default 250ms).
+	Timeout time.Duration
+	// Now is the clock (default time.Now).
+	Now    func() time.Time
+	Faults *atomic.Int64
+	Log    *slog.Logger
+}
+
+// New returns the stage.
+func New(o Options) pipeline.Middleware {
+	if o.Timeout <= 0 {
+		o.Timeout = 250 * time.Millisecond
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Faults == nil {
+		o.Faults = new(atomic.Int64)
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	return func(next pipeline.Handler) pipeline.Handler {
+		return &stage{o: o, next: next}
+	}
+}
+
+type stage struct {
+	o    Options
+	next pipeline.Handler
+}
+
+// budget is one budget that applies to a call, in the current period.
+type budget struct {
+	counter  string // store key: who, period and its start
+	kind     string // "gateway key" or "tenant", for messages
+	name     string
+	usd      float64
+	period   string
+	resets   time.Time
+	fallback string
+}
+
+func (s *stage) Serve(ctx context.Context, c *pipeline.Call) (*pipeline.Result, error) {
+	if c.Kind == pipeline.KindModels {
+		return s.next.Serve(ctx, c)
+	}
+	now := s.o.Now().UTC()
+	bs := s.budgets(c, now)
+	if len(bs) == 0 {
+		return s.next.Serve(ctx, c)
+	}
+	counters := make([]string, len(bs))
+	for i, b := range bs {
+		counters[i] = b.counter
+	}
+	tctx, cancel := context.WithTimeout(ctx, s.o.Timeout)
+	spent, err := s.o.Spend.Spent(tctx, counters)
+	cancel()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, gwerr.As(ctx.Err())
+		}
+		if n := s.o.Faults.Add(1); n%100 == 1 {
+			s.o.Log.Warn("budget store unavailable", "error", err, "fail_open", s.o.FailOpen, "faults", n)
+		}
+		if !s.o.FailOpen {
+			e := gwerr.New(gwerr.KindGateway, http.StatusServiceUnavailable, "budgets cannot be checked right now; try again shortly")
+			e.Code, e.Cause, e.RetryAfter = "budget_store_unavailable", err, time.Second
+			return nil, e
+		}
+	} else {
+		for i, b := range bs {
+			if spent[i] < b.usd {
+				continue
+			}
+			if b.fallback != "" && (c.Kind == pipeline.KindChat || c.Kind == pipeline.KindEmbed) && c.Model != b.fallback {
+				c.Model, c.Targets = b.fallback, nil
+				c.SetHeader("x-aig-budget-fallback", b.fallback)
+				continue
+			}
+			e := gwerr.RateLimited("budget_exceeded", b.resets.Sub(now),
+				"budget exhausted: %s %q has spent $%.2f of its $%.2f %s budget; it resets at %s",
+				b.kind, b.name, spent[i], b.usd, periodAdj(b.period), b.resets.Format(time.RFC3339))
+			return nil, e
+		}
+	}
+	res, err := s.next.Serve(ctx, c)
+	s.charge(c, bs, res, err)
+	return res, err
+}
+
+// budgets lists the budgets that apply to a call now.
+func (s *stage) budgets(c *pipeline.Call, now time.Time) []budget {
+	var bs []budget
+	id := &c.Identity
+	if id.KeyID != "" && id.Quota.BudgetUSD > 0 {
+		p := id.Quota.BudgetPeriod
+		start, resets := Bounds(p, now)
+		bs = append(bs, budget{
+			counter: "key:" + id.KeyID + ":" + periodID(p, start), kind: "gateway key", name: id.KeyName,
+			usd: id.Quota.BudgetUSD, period: p, resets: resets, fallback: s.o.Fallback,
+		})
+	}
+	if t, ok := s.o.Tenants[id.Tenant]; ok && id.Tenant != "" {
+		start, resets := Bounds(t.Period, now)
+		fb := t.Fallback
+		if fb == "" {
+			fb = s.o.Fallback
+		}
+		bs = append(bs, budget{
+			counter: "tenant:" + id.Tenant + ":" + periodID(t.Period, start), kind: "tenant", name: id.Tenant,
+			usd: t.USD, period: t.Period, resets: resets, fallback: fb,
+		})
+	}
+	return bs
+}
+
+// charge adds the call's cost to its budgets once the answer is complete,
+// off the request path.
+func (s *stage) charge(c *pipeline.Call, bs []budget, res *pipeline.Result, err error) {
+	add := func() {
+		cost := c.Outcome.CostUSD
+		if cost <= 0 {
+			return
+		}
+		counters := make([]string, len(bs))
+		ttl := time.Duration(0)
+		now := s.o.Now().UTC()
+		for i, b := range bs {
+			counters[i] = b.counter
+			// kept a day past the period, so a late charge still lands
+			ttl = max(ttl, b.resets.Sub(now)+24*time.Hour)
+		}
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			if err := s.o.Spend.AddSpend(ctx, counters, cost, ttl); err != nil {
+				n := s.o.Faults.Add(1)
+				s.o.Log.Warn("recording spend", "error", err, "usd", cost, "faults", n)
+			}
+		}()
+	}
+	switch {
+	case err != nil || res == nil:
+		add() // a failed call may still have cost something (a broken stream)
+	case res.Stream != nil:
+		res.Stream = pipeline.WrapStream(res.Stream, pipeline.StreamHooks{OnDone: func(error) { add() }})
+	case res.Native != nil && res.Native.Body != nil:
+		res.Native.Body = pipeline.WrapBody(res.Native.Body, pipeline.BodyHooks{OnDone: func(error) { add() }})
+	default:
+		add()
+	}
+}
+
+// Bounds returns the start of the period containing now and the start of
+// the next one (when the budget resets), in UTC.
+func Bounds(period string, now time.Time) (start, next time.Time) {
+	now = now.UTC()
+	if period == Day {
+		start = time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+		return start, start.AddDate(0, 0, 1)
+	}
+	start = time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	return start, start.AddDate(0, 1, 0)
+}
+
+func periodID(period string, start time.Time) string {
+	if period == Day {
+		return start.Format("d20060102")
+	}
+	return start.Format("m200601")
+}
+
+func periodAdj(p string) string {
+	if p == Day {
+		return "daily"
+	}
+	return "monthly"
+}
