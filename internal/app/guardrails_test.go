@@ -437,3 +437,68 @@ func TestModerationIsNotAskedAboutCacheHits(t *testing.T) {
 		t.Errorf("the moderation model was asked %d times for one miss and two hits", n)
 	}
 }
+
+func TestGuardrailBindingsByTenantAndKey(t *testing.T) {
+	g := newTestGateway(t, `
+providers_from_env: false
+providers:
+  - id: openai
+    base_url: ${FAKE_URL}
+    api_key: sk-fake
+keys:
+  - name: acme-bot
+    secret: acme-secret-0123456789
+    tenant: acme
+  - name: globex-bot
+    secret: globex-secret-0123456789
+    tenant: globex
+  - name: acme-admin
+    secret: acme-admin-secret-0123456789
+    tenant: acme
+guardrails:
+  rule_sets:
+    pii:
+      rules:
+        - detect: email
+          action: redact
+    strict:
+      system_prompt:
+        text: Be strict.
+  bindings:
+    - tenants: [acme]
+      rule_sets: [pii]
+    - keys: [acme-admin]
+      rule_sets: [strict]
+`)
+	for _, tc := range []struct {
+		key          string
+		redacted     bool
+		systemPrompt bool
+	}{
+		{"acme-secret-0123456789", true, false},
+		{"globex-secret-0123456789", false, false},
+		{"acme-admin-secret-0123456789", true, true},
+	} {
+		resp := g.do(t, "POST", "/v1/chat/completions", chatBody("openai/gpt-4o-mini", "mail a@b.de"), "Authorization", "Bearer "+tc.key)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", tc.key, resp.StatusCode, readBody(t, resp))
+		}
+		var sent llm.ChatRequest
+		_ = json.Unmarshal(g.fake.Last().Body, &sent)
+		if got := strings.Contains(lastUserText(&sent), "[EMAIL]"); got != tc.redacted {
+			t.Errorf("%s: redacted = %v (%s)", tc.key, got, g.fake.Last().Body)
+		}
+		if got := sent.Messages[0].Role == "system"; got != tc.systemPrompt {
+			t.Errorf("%s: system prompt = %v", tc.key, got)
+		}
+	}
+}
+
+func lastUserText(req *llm.ChatRequest) string {
+	for i := len(req.Messages) - 1; i >= 0; i-- {
+		if req.Messages[i].Role == llm.RoleUser {
+			return req.Messages[i].Content.Text()
+		}
+	}
+	return ""
+}

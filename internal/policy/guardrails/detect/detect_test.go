@@ -190,6 +190,8 @@ func TestCredentials(t *testing.T) {
 		{"slack", "xoxb-123456789012-abcdefABCDEF", []string{"xoxb-123456789012-abcdefABCDEF"}},
 		{"google", "AIzaSyA-1234567890abcdefghijklmnopqrstu", []string{"AIzaSyA-1234567890abcdefghijklmnopqrstu"}},
 		{"stripe", "sk_live_51Habcdefghijklmnop", []string{"sk_live_51Habcdefghijklmnop"}},
+		{"gateway key", "key aig_" + strings.Repeat("Ab3", 14) + "x.", []string{"aig_" + strings.Repeat("Ab3", 14) + "x"}},
+		{"gateway key too short", "aig_" + strings.Repeat("Ab3", 14), nil},
 		{"jwt", "Authorization: Bearer " + sampleJWT, []string{sampleJWT}},
 		{"pem", "here:\n" + samplePEM + "\nend", []string{samplePEM}},
 		{"pem without end line", "-----BEGIN PRIVATE KEY-----\nMIIBOgIBAAJBAKj34Gkx\nFhD90vcN", []string{"-----BEGIN PRIVATE KEY-----\nMIIBOgIBAAJBAKj34Gkx\nFhD90vcN"}},

@@ -8,8 +8,8 @@ import (
 // APIKey finds API keys and tokens by the prefixes their issuers give them:
 // OpenAI and Anthropic (sk-…), Stripe (sk_live_…, rk_live_…), AWS access
 // key ids (AKIA…, ASIA…), GitHub (ghp_…, github_pat_…), GitLab (glpat-…),
-// Slack (xoxb-…), Google (AIza…) and Hugging Face (hf_…). A key must be a
-// whole token of its alphabet and length.
+// Slack (xoxb-…), Google (AIza…), Hugging Face (hf_…) and this gateway
+// (aig_…). A key must be a whole token of its alphabet and length.
 type APIKey struct{}
 
 type keyShape struct {
@@ -44,6 +44,7 @@ var keyShapes = [...]keyShape{
 	{"xoxs-", isTokenChar, 10, 255},
 	{"AIza", isTokenChar, 35, 35},
 	{"hf_", isAlnum, 30, 64},
+	{"aig_", isAlnum, 43, 43}, // the gateway's own keys (package keys)
 }
 
 // keyFirst marks the bytes a key prefix starts with; keysByFirst lists
