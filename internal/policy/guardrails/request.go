@@ -93,8 +93,8 @@ func (st *callState) request() error {
 }
 
 // applyPromptRules runs the prompt rules over every text of the request
-// the provider will see: message contents and text parts, and the
-// arguments of earlier tool calls. It reports whether it changed any, and
+// the provider will see: message contents and text parts, earlier answers'
+// reasoning and refusals, and the arguments of earlier tool calls. It reports whether it changed any, and
 // the refusal of the first block rule that matched (the texts are still
 // rewritten, blocked values replaced by their labels).
 func (st *callState) applyPromptRules(req *llm.ChatRequest) (changed bool, blocked error) {
@@ -140,6 +140,13 @@ func (st *callState) applyPromptRules(req *llm.ChatRequest) (changed bool, block
 			if t := apply(s, where+".content", false); t != s {
 				m.Content = llm.TextContent(t)
 			}
+		}
+		if m.ReasoningContent != "" {
+			m.ReasoningContent = apply(m.ReasoningContent, where+".reasoning_content", false)
+		}
+		if m.Refusal != nil && *m.Refusal != "" {
+			t := apply(*m.Refusal, where+".refusal", false)
+			m.Refusal = &t
 		}
 		for k := range m.ToolCalls {
 			fc := &m.ToolCalls[k].Function

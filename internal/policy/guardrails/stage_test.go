@@ -660,3 +660,32 @@ func TestRefusedRequestsAreMaskedFirst(t *testing.T) {
 		t.Errorf("a refused request's body keeps the address: %s", c.Body)
 	}
 }
+
+func TestPromptHistoryIsMaskedEverywhere(t *testing.T) {
+	g := newGuard(t, []RuleSet{piiSet(t, ActionMask)})
+	up := &upstream{}
+	refusal := "I will not mail bob@example.org"
+	c := newCall("m", false,
+		user("Mail jane@example.com please"),
+		llm.Message{Role: llm.RoleAssistant, ReasoningContent: "jane@example.com wants mail", Refusal: &refusal,
+			ToolCalls: []llm.ToolCall{{ID: "c1", Type: "function", Function: llm.FunctionCall{Name: "send",
+				Arguments: `{"to":"jane@example.com","cc":"x\"y@example.com"}`}}}},
+		llm.Message{Role: llm.RoleTool, ToolCallID: "c1", Content: llm.TextContent("sent to jane@example.com")},
+		user("thanks"))
+	if _, err := serve(t, g, up, c); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(up.seen)
+	for _, v := range []string{"jane@example.com", "bob@example.org"} {
+		if strings.Contains(string(b), v) {
+			t.Errorf("the provider saw %q: %s", v, b)
+		}
+	}
+	args := up.seen.Messages[1].ToolCalls[0].Function.Arguments
+	if !json.Valid([]byte(args)) || !strings.Contains(args, `"to":"[EMAIL_1]"`) {
+		t.Errorf("tool arguments %s", args)
+	}
+	if up.seen.Messages[2].Content.Text() != "sent to [EMAIL_1]" {
+		t.Errorf("tool result %q", up.seen.Messages[2].Content.Text())
+	}
+}
