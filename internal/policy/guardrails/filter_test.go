@@ -259,3 +259,29 @@ func FuzzStreamFilter(f *testing.F) {
 		}
 	})
 }
+
+func FuzzRestoreStream(f *testing.F) {
+	f.Add("a [EMAIL_1] b [EMAIL_2][CARD_1] [EMAIL_ [x]", uint64(3))
+	f.Add("[[[EMAIL_1]]]", uint64(9))
+	m := newMasker()
+	m.placeholder("EMAIL", "jane@example.com")
+	m.placeholder("EMAIL", `"q"@example.com`)
+	m.placeholder("CARD", "4111 1111 1111 1111")
+	f.Fuzz(func(t *testing.T, s string, seed uint64) {
+		if len(s) > 400 || !utf8.ValidString(s) {
+			return
+		}
+		for _, inJSON := range []bool{false, true} {
+			want := m.restore(s, inJSON)
+			r := &restorer{m: m, inJSON: inJSON}
+			var b strings.Builder
+			for _, p := range randomPieces(rand.New(rand.NewSource(int64(seed))), s) {
+				b.WriteString(r.push(p, false))
+			}
+			b.WriteString(r.push("", true))
+			if b.String() != want {
+				t.Fatalf("%q json=%v: streamed %q, whole %q", s, inJSON, b.String(), want)
+			}
+		}
+	})
+}
