@@ -23,6 +23,7 @@ Usage:
   aigateway serve [--config FILE] [--listen ADDR] [--data-dir DIR] [--allow-unauthenticated]
   aigateway config check FILE
   aigateway keys create|list|show|update|revoke …   (aigateway keys help)
+  aigateway logs query|tail [--config FILE | --data-dir DIR | --url URL] [filters] [--json]
   aigateway version
 
 Environment: AIGATEWAY_CONFIG, AIGATEWAY_LISTEN, AIGATEWAY_DATA_DIR,
@@ -42,6 +43,8 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		return runConfig(args[1:], stdout, stderr, getenv)
 	case "keys":
 		return runKeys(args[1:], stdout, stderr, getenv)
+	case "logs":
+		return runLogs(args[1:], stdout, stderr, getenv)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "aigateway", versionString())
 		return 0

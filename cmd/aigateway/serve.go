@@ -83,7 +83,7 @@ func runServe(args []string, stderr io.Writer, getenv func(string) string) int {
 		return 1
 	}
 	log := observability.NewLogger(stderr, cfg.Log.Format, cfg.Log.Level)
-	g, err := app.New(cfg, app.Deps{Log: log})
+	g, err := app.New(cfg, app.Deps{Log: log, Version: version})
 	if err != nil {
 		fmt.Fprintf(stderr, "aigateway serve: %v\n", err)
 		return 1
@@ -123,7 +123,7 @@ func runServe(args []string, stderr io.Writer, getenv func(string) string) int {
 				reload(g, f, getenv, log)
 				continue
 			}
-			return shutdown(srv, cfg, log)
+			return shutdown(srv, g, cfg, log)
 		}
 	}
 }
@@ -143,14 +143,19 @@ func reload(g *app.Gateway, f serveFlags, getenv func(string) string, log *slog.
 }
 
 // shutdown stops accepting, lets in-flight requests and streams finish
-// within the configured deadline, then cuts what is left.
-func shutdown(srv *http.Server, cfg *config.Config, log *slog.Logger) int {
+// within the configured deadline, then cuts what is left. Only then is the
+// gateway closed: every answered request's log record is queued by now,
+// and Close writes the queue to the store (or the spill file).
+func shutdown(srv *http.Server, g *app.Gateway, cfg *config.Config, log *slog.Logger) int {
 	log.Info("shutting down", "deadline", cfg.Server.ShutdownTimeout.D().String())
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout.D())
 	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil {
 		log.Warn("deadline reached; closing remaining connections", "error", err)
 		_ = srv.Close()
+	}
+	if err := g.Close(); err != nil {
+		log.Error("closing the gateway", "error", err)
 	}
 	log.Info("stopped")
 	return 0

@@ -502,3 +502,54 @@ func lastUserText(req *llm.ChatRequest) string {
 	}
 	return ""
 }
+
+func TestRequestLogsKeepTheMaskedForm(t *testing.T) {
+	g := newTestGateway(t, guardConfig)
+	prompt := `mail jane@example.com, \"quoted\" text`
+	var ids []string
+	for _, extra := range [][]string{nil, {`"stream":true`}} {
+		resp := g.do(t, "POST", "/v1/chat/completions", chatBody("openai/gpt-4o-mini", prompt, extra...))
+		if body := readBody(t, resp); resp.StatusCode != 200 || !strings.Contains(string(body), "jane@example.com") {
+			t.Fatalf("%d %s", resp.StatusCode, body)
+		}
+		ids = append(ids, resp.Header.Get("x-aig-log-id"))
+	}
+	resp := g.do(t, "POST", "/v1/chat/completions", chatBody("openai/gpt-4o-mini", "card 4111 1111 1111 1111"))
+	readBody(t, resp)
+	blocked := resp.Header.Get("x-aig-log-id")
+	resp = g.do(t, "POST", "/v1/prompts/greet", `{"variables":{"who":"jane@example.com"}}`)
+	readBody(t, resp)
+	templated := resp.Header.Get("x-aig-log-id")
+	g.flushLogs(t)
+
+	for _, id := range append(ids, blocked, templated) {
+		r := g.logRecord(t, id)
+		for _, v := range []string{"jane@example.com", "4111"} {
+			if strings.Contains(r.RequestBody, v) || strings.Contains(r.ResponseBody, v) {
+				t.Errorf("log %s keeps %q:\nrequest %s\nresponse %s", id, v, r.RequestBody, r.ResponseBody)
+			}
+		}
+	}
+	r := g.logRecord(t, ids[1])
+	if !strings.Contains(r.ResponseBody, "[EMAIL_1]") || !strings.Contains(r.RequestBody, "[EMAIL_1]") {
+		t.Errorf("streamed log: request %s response %s", r.RequestBody, r.ResponseBody)
+	}
+	if got := r.Metadata["aig.guardrails"]; got != "pii/email" {
+		t.Errorf("flags in metadata: %v", r.Metadata)
+	}
+	if r := g.logRecord(t, blocked); r.Status != 400 || !strings.Contains(r.Metadata["aig.guardrails"].(string), "pii/credit_card") {
+		t.Errorf("blocked log: %d %v", r.Status, r.Metadata)
+	}
+	if r := g.logRecord(t, templated); r.Metadata["aig.prompt"] != "greet" || r.Metadata["aig.prompt_version"] != float64(1) {
+		t.Errorf("template log metadata: %v", r.Metadata)
+	}
+	var page struct {
+		Data []struct {
+			ID string `json:"id"`
+		} `json:"data"`
+	}
+	g.admin(t, "GET", "/logs?metadata.aig.prompt=greet", "", &page)
+	if len(page.Data) != 1 || page.Data[0].ID != templated {
+		t.Errorf("filter by template: %+v", page)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -24,6 +25,7 @@ import (
 	"github.com/aigateway/aigateway/internal/provider"
 	"github.com/aigateway/aigateway/internal/routing"
 	"github.com/aigateway/aigateway/internal/routing/rules"
+	"github.com/aigateway/aigateway/internal/usage"
 )
 
 // Deps are process-wide resources that outlive config snapshots.
@@ -35,6 +37,11 @@ type Deps struct {
 	// route-limit counts); shared by every runtime so reloads keep it
 	// (default: new per runtime).
 	Routing *routing.State
+	// Obs is the process-wide request accounting (logs, metrics, traces);
+	// New builds it.
+	Obs *Observability
+	// Version is reported in traces (service.version).
+	Version string
 }
 
 // Runtime is everything built from one config snapshot. It is immutable
@@ -57,12 +64,23 @@ type Runtime struct {
 	cache      *cache.Engine
 	cacheStage pipeline.Middleware
 	acc        *runtimeAccess // keys, issuers, limits, budgets (access.go)
+	// obs is the process-wide accounting; pricer this snapshot's prices.
+	obs    *Observability
+	pricer *usage.Pricer
 }
 
 // Build constructs a runtime; it fails without side effects, so a bad
 // reload leaves the running runtime untouched.
 func Build(cfg *config.Config, d Deps, stores *Stores) (*Runtime, error) {
-	rt := &Runtime{cfg: cfg, log: d.Log, stores: stores}
+	rt := &Runtime{cfg: cfg, log: d.Log, stores: stores, obs: d.Obs}
+	if rt.obs == nil {
+		rt.obs = noObservability(cfg)
+	}
+	pricer, err := newPricer(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("building pricing table: %w", err)
+	}
+	rt.pricer = pricer
 	factories := providerFactories()
 	var specs []provider.Spec
 	rt.staticModels = map[string][]string{}
@@ -135,6 +153,9 @@ type Gateway struct {
 	stores  *Stores
 	current atomic.Pointer[Runtime]
 	handler http.Handler
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // New builds the first runtime and the HTTP handler.
@@ -151,8 +172,16 @@ func New(cfg *config.Config, d Deps) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
+	if d.Obs == nil {
+		if d.Obs, err = NewObservability(ctx, cfg, stores, d.Log, d.Version); err != nil {
+			stores.Close()
+			return nil, err
+		}
+	}
+	d.HTTPClient = d.Obs.instrumentClient(d.HTTPClient)
 	rt, err := Build(cfg, d, stores)
 	if err != nil {
+		d.Obs.Close(ctx)
 		stores.Close()
 		return nil, err
 	}
@@ -163,6 +192,7 @@ func New(cfg *config.Config, d Deps) (*Gateway, error) {
 		Log:    d.Log,
 		Extra: func(mux *http.ServeMux) {
 			admin.Register(mux, admin.Options{Source: func() admin.Backend { return g.current.Load() }, Log: d.Log})
+			d.Obs.registerRoutes(mux)
 		},
 	})
 	return g, nil
@@ -190,10 +220,20 @@ func (g *Gateway) Reload(cfg *config.Config, grace time.Duration) error {
 	return nil
 }
 
-// Close closes the current runtime and the stores.
+// Close flushes the request logs, closes the current runtime and the
+// stores. Call it after the HTTP server has shut down, so every answered
+// request is in the log queue; it is idempotent.
 func (g *Gateway) Close() error {
-	return errors.Join(g.current.Load().Close(), g.stores.Close())
+	g.closeOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		g.closeErr = errors.Join(g.deps.Obs.Close(ctx), g.current.Load().Close(), g.stores.Close())
+	})
+	return g.closeErr
 }
+
+// Observability returns the process-wide accounting.
+func (g *Gateway) Observability() *Observability { return g.deps.Obs }
 
 // NewUpstreamClient returns the HTTP client for provider calls, tuned for a
 // proxy: many idle connections per host (Go's default of 2 would open a new

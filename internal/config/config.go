@@ -56,6 +56,11 @@ type Config struct {
 	Limits  Limits  `yaml:"limits"`
 	Budgets Budgets `yaml:"budgets"`
 
+	Logs    Logs    `yaml:"logs"`
+	Pricing Pricing `yaml:"pricing"`
+	Metrics Metrics `yaml:"metrics"`
+	OTel    OTel    `yaml:"otel"`
+
 	// Guardrails check and rewrite prompts and answers (see guardrails.go).
 	Guardrails Guardrails `yaml:"guardrails"`
 	// Prompts are prompt templates served as POST /v1/prompts/{name}.

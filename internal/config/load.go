@@ -159,6 +159,8 @@ func (c *Config) Defaults(getenv func(string) string) {
 	c.Storage.defaults()
 	c.Cache.defaults(c.Redis.URL)
 	c.accessDefaults()
+	c.Logs.defaults()
+	c.OTel.defaults()
 	c.Guardrails.defaults()
 	c.defaultPrompts()
 }

@@ -46,6 +46,9 @@ func (c *Config) Validate() Errors {
 	errs = append(errs, c.Redis.validate()...)
 	errs = append(errs, c.Cache.validate(c)...)
 	errs = append(errs, c.validateAccess()...)
+	errs = append(errs, c.Logs.validate()...)
+	errs = append(errs, c.Pricing.validate()...)
+	errs = append(errs, c.OTel.validate()...)
 
 	ids := map[string]bool{}
 	for i := range c.Providers {

@@ -196,10 +196,15 @@ type Outcome struct {
 	Status      int
 	Err         error
 
-	Usage          llm.Usage
+	Usage llm.Usage
+	// UsageKnown says Usage holds counts: the provider's, or the gateway's
+	// estimate when UsageEstimated is set too (the usage stage estimates
+	// when the answer ends without provider usage).
 	UsageKnown     bool
 	UsageEstimated bool
-	CostUSD        float64
+	// CostUSD is set by the usage stage when the answer is complete (for a
+	// stream, at its end); outer stages read it in their completion hooks.
+	CostUSD float64
 
 	UpstreamStart time.Time
 	FirstByte     time.Time // first response byte (or stream event) from upstream

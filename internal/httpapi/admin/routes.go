@@ -49,6 +49,7 @@ func Register(mux *http.ServeMux, o Options) {
 	handle("GET /cache", a.cacheFigures)
 	handle("POST /cache/purge", a.cachePurge)
 	a.keyRoutes(handle)
+	a.logRoutes(handle)
 	handle("GET /prompts", a.listPrompts)
 	handle("POST /prompts", a.createPrompt)
 	handle("GET /prompts/{name}", a.promptVersions)

@@ -239,6 +239,9 @@ func TestRestoreSplitAtEveryPosition(t *testing.T) {
 	if got := m.remask("write john.doe@example.com, 4111 1111 1111 1111"); got != "write [EMAIL_1], [CARD_1]" {
 		t.Errorf("remask = %q", got)
 	}
+	if got := m.remask(`{"to":"\"quoted\"@example.com"}`); got != `{"to":"[EMAIL_2]"}` {
+		t.Errorf("remask of JSON text = %q", got)
+	}
 }
 
 func FuzzStreamFilter(f *testing.F) {

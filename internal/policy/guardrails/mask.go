@@ -89,13 +89,21 @@ func jsonEscape(s string) string {
 }
 
 // remask replaces every original value in s by its placeholder: what a
-// log stores instead of the answer the client saw.
+// log stores instead of the answer the client saw. s may be plain text or
+// JSON text (a value with quotes appears escaped there).
 func (m *masker) remask(s string) string {
 	if m.empty() || s == "" {
 		return s
 	}
-	olds := make([]string, 0, len(m.toPlaceholder))
-	for v := range m.toPlaceholder {
+	forms := make(map[string]string, len(m.toPlaceholder))
+	for v, p := range m.toPlaceholder {
+		forms[v] = p
+		if e := jsonEscape(v); e != v {
+			forms[e] = p
+		}
+	}
+	olds := make([]string, 0, len(forms))
+	for v := range forms {
 		olds = append(olds, v)
 	}
 	// longer values first, so a value that contains another wins
@@ -107,7 +115,7 @@ func (m *masker) remask(s string) string {
 	})
 	pairs := make([]string, 0, 2*len(olds))
 	for _, v := range olds {
-		pairs = append(pairs, v, m.toPlaceholder[v])
+		pairs = append(pairs, v, forms[v])
 	}
 	return strings.NewReplacer(pairs...).Replace(s)
 }
