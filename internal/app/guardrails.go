@@ -25,6 +25,9 @@ func (rt *Runtime) buildGuardrails() (*guardrails.Guard, error) {
 	}
 	sort.Strings(names)
 	opts := guardrails.Options{Log: rt.log}
+	if rt.obs != nil && rt.obs.Estimator != nil {
+		opts.Tokens = rt.obs.Estimator.ChatPrompt
+	}
 	for _, name := range names {
 		rs, err := rt.guardRuleSet(name, gc.RuleSets[name])
 		if err != nil {

@@ -553,3 +553,29 @@ func TestRequestLogsKeepTheMaskedForm(t *testing.T) {
 		t.Errorf("filter by template: %+v", page)
 	}
 }
+
+func TestMaxPromptTokensWithTheGatewayTokenizer(t *testing.T) {
+	g := newTestGateway(t, `
+providers_from_env: false
+providers:
+  - id: openai
+    base_url: ${FAKE_URL}
+    api_key: sk-fake
+guardrails:
+  rule_sets:
+    small:
+      max_prompt_tokens: 50
+  bindings:
+    - rule_sets: [small]
+`)
+	if resp := g.do(t, "POST", "/v1/chat/completions", chatBody("openai/gpt-4o-mini", "a short question")); resp.StatusCode != 200 {
+		t.Fatalf("short prompt: %d %s", resp.StatusCode, readBody(t, resp))
+	}
+	resp := g.do(t, "POST", "/v1/chat/completions", chatBody("openai/gpt-4o-mini", strings.Repeat("word ", 80)))
+	if resp.StatusCode != 400 {
+		t.Fatalf("long prompt: %d", resp.StatusCode)
+	}
+	if e := decodeError(t, resp); e.Error.Code == nil || *e.Error.Code != "prompt_too_large" || !strings.Contains(e.Error.Message, "50 tokens") {
+		t.Errorf("error %+v", e.Error)
+	}
+}

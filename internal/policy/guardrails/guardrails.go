@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"sync"
 
+	"github.com/aigateway/aigateway/internal/llm"
 	"github.com/aigateway/aigateway/internal/policy/guardrails/detect"
 )
 
@@ -140,6 +141,9 @@ type Options struct {
 	Bindings []Binding
 	// Log receives moderation failures (nil: discarded).
 	Log *slog.Logger
+	// Tokens counts a request's prompt tokens for max_prompt_tokens (nil:
+	// EstimateTokens, four bytes a token).
+	Tokens func(model string, req *llm.ChatRequest) int
 }
 
 // maxBindings bounds the bindings so a call's set of matching bindings
@@ -152,6 +156,7 @@ type Guard struct {
 	sets     map[string]*RuleSet
 	bindings []binding
 	log      *slog.Logger
+	tokens   func(model string, req *llm.ChatRequest) int
 
 	// moderates is true when a rule set has a moderation model.
 	moderates bool
@@ -166,9 +171,12 @@ func New(o Options) (*Guard, error) {
 	if len(o.Bindings) > maxBindings {
 		return nil, fmt.Errorf("at most %d guardrail bindings are supported, got %d", maxBindings, len(o.Bindings))
 	}
-	g := &Guard{sets: map[string]*RuleSet{}, log: o.Log, policies: map[uint64]*policy{}}
+	g := &Guard{sets: map[string]*RuleSet{}, log: o.Log, tokens: o.Tokens, policies: map[uint64]*policy{}}
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
+	}
+	if g.tokens == nil {
+		g.tokens = func(_ string, req *llm.ChatRequest) int { return EstimateTokens(req) }
 	}
 	for i := range o.RuleSets {
 		rs := o.RuleSets[i]

@@ -82,7 +82,7 @@ func (st *callState) request() error {
 		addSystemPrompts(req, st.pol.systems)
 	}
 	if st.pol.maxTokens > 0 {
-		if n := EstimateTokens(req); n > st.pol.maxTokens {
+		if n := st.g.tokens(st.c.Model, req); n > st.pol.maxTokens {
 			return &gwerr.Error{Kind: gwerr.KindPolicy, Status: http.StatusBadRequest, Type: gwerr.TypeInvalidRequest,
 				Code: "prompt_too_large", Param: "messages",
 				Message: fmt.Sprintf("the prompt is about %d tokens, more than the %d tokens allowed for this model by guardrail %q",
