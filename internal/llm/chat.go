@@ -74,13 +74,15 @@ var chatRequestKeys = map[string]bool{
 	"reasoning_effort": true,
 }
 
-// UnmarshalJSON decodes the known members and keeps the rest in Extra.
+// UnmarshalJSON decodes the known members and keeps the rest in Extra. It
+// validates b itself (as json.Unmarshal does), so it may be called directly
+// on untrusted bytes.
 func (r *ChatRequest) UnmarshalJSON(b []byte) error {
 	var w chatRequestJSON
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	extra, err := collectExtra(b, func(k string) bool { return chatRequestKeys[k] })
+	extra, err := collectExtra(b, chatRequestKeys)
 	if err != nil {
 		return err
 	}
@@ -89,13 +91,66 @@ func (r *ChatRequest) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// MarshalJSON encodes the known members followed by Extra.
+// MarshalJSON encodes the known members followed by Extra. Its output is
+// byte for byte what json.Marshal returns for r, so encoders may call it
+// directly.
 func (r ChatRequest) MarshalJSON() ([]byte, error) {
+	if b, ok := r.marshalSpliced(); ok {
+		return appendExtra(b, r.Extra)
+	}
 	b, err := json.Marshal(chatRequestJSON(r))
 	if err != nil {
 		return nil, err
 	}
 	return appendExtra(b, r.Extra)
+}
+
+// marshalSpliced encodes the request with encoding/json but for the
+// messages, which it splices in as Message.MarshalJSON writes them. Those
+// bytes are already what json.Marshal embeds (compact, HTML-escaped), but
+// encoding/json would validate and compact them once more: a second pass
+// over every prompt. ok is false when the general path must do the work
+// (no messages array, an error to report, an unexpected layout).
+func (r ChatRequest) marshalSpliced() (b []byte, ok bool) {
+	msgs := r.Messages
+	if msgs == nil {
+		return nil, false
+	}
+	r.Messages = nil
+	head, err := json.Marshal(chatRequestJSON(r))
+	if err != nil {
+		return nil, false
+	}
+	model, err := json.Marshal(r.Model)
+	if err != nil {
+		return nil, false
+	}
+	// chatRequestJSON encodes "model" first and "messages" second
+	prefix := len(`{"model":`) + len(model)
+	const null = `,"messages":null`
+	if len(head) < prefix+len(null) || string(head[:len(`{"model":`)]) != `{"model":` ||
+		string(head[prefix:prefix+len(null)]) != null {
+		return nil, false
+	}
+	size := len(head) + 2
+	encoded := make([][]byte, len(msgs))
+	for i := range msgs {
+		if encoded[i], err = msgs[i].MarshalJSON(); err != nil {
+			return nil, false
+		}
+		size += len(encoded[i]) + 1
+	}
+	out := make([]byte, 0, size)
+	out = append(out, head[:prefix]...)
+	out = append(out, `,"messages":[`...)
+	for i, m := range encoded {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, m...)
+	}
+	out = append(out, ']')
+	return append(out, head[prefix+len(null):]...), true
 }
 
 // Message is one chat message.
@@ -123,11 +178,14 @@ var messageKeys = map[string]bool{
 
 // UnmarshalJSON decodes the known members and keeps the rest in Extra.
 func (m *Message) UnmarshalJSON(b []byte) error {
+	if decodeMessageFast(b, m) {
+		return nil
+	}
 	var w messageJSON
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	extra, err := collectExtra(b, func(k string) bool { return messageKeys[k] })
+	extra, err := collectExtra(b, messageKeys)
 	if err != nil {
 		return err
 	}
@@ -138,11 +196,42 @@ func (m *Message) UnmarshalJSON(b []byte) error {
 
 // MarshalJSON encodes the known members followed by Extra.
 func (m Message) MarshalJSON() ([]byte, error) {
-	b, err := json.Marshal(messageJSON(m))
+	b, err := json.Marshal(m.wire())
 	if err != nil {
 		return nil, err
 	}
 	return appendExtra(b, m.Extra)
+}
+
+// messageWire is Message as encoded, with the content as a plain value:
+// encoding/json then escapes the text once, where Content.MarshalJSON's
+// output would be validated and compacted again (a second pass over every
+// prompt). TestMessageWireMirrorsMessage keeps the two types in step.
+type messageWire struct {
+	Role             string     `json:"role"`
+	Content          any        `json:"content"`
+	Name             string     `json:"name,omitempty"`
+	ToolCalls        []ToolCall `json:"tool_calls,omitempty"`
+	ToolCallID       string     `json:"tool_call_id,omitempty"`
+	Refusal          *string    `json:"refusal,omitempty"`
+	ReasoningContent string     `json:"reasoning_content,omitempty"`
+}
+
+func (m *Message) wire() messageWire {
+	w := messageWire{Role: m.Role, Name: m.Name, ToolCalls: m.ToolCalls, ToolCallID: m.ToolCallID,
+		Refusal: m.Refusal, ReasoningContent: m.ReasoningContent}
+	switch c := m.Content; c.kind {
+	case contentText:
+		w.Content = c.text
+	case contentParts:
+		// as Content.MarshalJSON: nil parts are an empty array
+		if c.parts == nil {
+			w.Content = []Part{}
+		} else {
+			w.Content = c.parts
+		}
+	}
+	return w
 }
 
 // Stop is the stop member: a string or an array of strings, kept as a list.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"unicode/utf8"
 )
 
 // Content is a message's content: absent/null, a plain string, or an array of
@@ -90,6 +91,13 @@ func (c *Content) UnmarshalJSON(b []byte) error {
 		*c = Content{}
 		return nil
 	case b[0] == '"':
+		// Message text is most of a request's bytes: take a string without
+		// escapes as is rather than validating and unquoting it again
+		// (encoding/json has validated the whole body before calling here).
+		if s, ok := plainString(b); ok {
+			*c = TextContent(s)
+			return nil
+		}
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
 			return err
@@ -108,6 +116,25 @@ func (c *Content) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	return errors.New("content must be a string, an array of content parts, or null")
+}
+
+// plainString returns the value of the JSON string literal b when it has
+// no escapes and is valid UTF-8, which is exactly what json.Unmarshal would
+// return for it; ok is false otherwise.
+func plainString(b []byte) (s string, ok bool) {
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return "", false
+	}
+	in := b[1 : len(b)-1]
+	if bytes.IndexByte(in, '\\') >= 0 || bytes.IndexByte(in, '"') >= 0 || !utf8.Valid(in) {
+		return "", false
+	}
+	for _, ch := range in {
+		if ch < 0x20 {
+			return "", false
+		}
+	}
+	return string(in), true
 }
 
 // Part types of the OpenAI content-part vocabulary.

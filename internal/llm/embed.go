@@ -29,7 +29,7 @@ func (r *EmbedRequest) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	extra, err := collectExtra(b, func(k string) bool { return embedRequestKeys[k] })
+	extra, err := collectExtra(b, embedRequestKeys)
 	if err != nil {
 		return err
 	}

@@ -18,8 +18,36 @@ var errNotObject = errors.New("expected a JSON object")
 
 // objectMember is one top-level member of a JSON object as found by scanObject.
 type objectMember struct {
-	key   string
-	value []byte
+	// rawKey is the key between its quotes, still escaped when escaped is
+	// set; use key() for its value. Kept raw so that looking a key up does
+	// not allocate.
+	rawKey  []byte
+	escaped bool
+	value   []byte
+}
+
+// is reports whether the member's key is k, without allocating for an
+// unescaped key.
+func (m objectMember) is(k string) bool {
+	if !m.escaped {
+		return string(m.rawKey) == k
+	}
+	got, err := m.key()
+	return err == nil && got == k
+}
+
+// key returns the unescaped key.
+func (m objectMember) key() (string, error) {
+	if !m.escaped {
+		return string(m.rawKey), nil
+	}
+	var k string
+	q := make([]byte, 0, len(m.rawKey)+2)
+	q = append(append(append(q, '"'), m.rawKey...), '"')
+	if err := json.Unmarshal(q, &k); err != nil {
+		return "", errors.New("invalid object key")
+	}
+	return k, nil
 }
 
 // scanObject walks the top level of the JSON object in b and calls fn for each
@@ -27,51 +55,54 @@ type objectMember struct {
 // (strings, nesting), leaving value validation to encoding/json, which always
 // decodes the same bytes as well. It allocates only for keys with escapes.
 func scanObject(b []byte, fn func(m objectMember) error) error {
+	_, err := scanObjectEnd(b, fn)
+	return err
+}
+
+// scanObjectEnd is scanObject that also returns the index just past the
+// object's closing brace.
+func scanObjectEnd(b []byte, fn func(m objectMember) error) (int, error) {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
-		return errNotObject
+		return 0, errNotObject
 	}
 	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == '}' {
-		return nil
+		return i + 1, nil
 	}
 	for {
 		if i >= len(b) || b[i] != '"' {
-			return fmt.Errorf("invalid object member at offset %d", i)
+			return 0, fmt.Errorf("invalid object member at offset %d", i)
 		}
 		end, escaped, err := scanString(b, i)
 		if err != nil {
-			return err
+			return 0, err
 		}
-		var key string
-		if escaped {
-			if err := json.Unmarshal(b[i:end], &key); err != nil {
-				return fmt.Errorf("invalid object key at offset %d", i)
-			}
-		} else {
-			key = string(b[i+1 : end-1])
+		if escaped && !json.Valid(b[i:end]) {
+			return 0, fmt.Errorf("invalid object key at offset %d", i)
 		}
+		rawKey := b[i+1 : end-1]
 		i = skipSpace(b, end)
 		if i >= len(b) || b[i] != ':' {
-			return fmt.Errorf("expected ':' at offset %d", i)
+			return 0, fmt.Errorf("expected ':' at offset %d", i)
 		}
 		i = skipSpace(b, i+1)
 		vEnd, err := skipValue(b, i)
 		if err != nil {
-			return err
+			return 0, err
 		}
-		if err := fn(objectMember{key: key, value: b[i:vEnd]}); err != nil {
-			return err
+		if err := fn(objectMember{rawKey: rawKey, escaped: escaped, value: b[i:vEnd]}); err != nil {
+			return 0, err
 		}
 		i = skipSpace(b, vEnd)
 		if i >= len(b) {
-			return errors.New("unexpected end of object")
+			return 0, errors.New("unexpected end of object")
 		}
 		if b[i] == '}' {
-			return nil
+			return i + 1, nil
 		}
 		if b[i] != ',' {
-			return fmt.Errorf("expected ',' or '}' at offset %d", i)
+			return 0, fmt.Errorf("expected ',' or '}' at offset %d", i)
 		}
 		i = skipSpace(b, i+1)
 	}
@@ -153,17 +184,25 @@ func skipValue(b []byte, i int) (int, error) {
 }
 
 // collectExtra returns the members of the object in b whose keys are not
-// known. known reports whether a key is modelled by the canonical type.
-func collectExtra(b []byte, known func(string) bool) (Extra, error) {
+// known, the keys the canonical type models. Known members cost no
+// allocation.
+func collectExtra(b []byte, known map[string]bool) (Extra, error) {
 	var extra Extra
 	err := scanObject(b, func(m objectMember) error {
-		if known(m.key) {
+		if !m.escaped && known[string(m.rawKey)] {
+			return nil
+		}
+		k, err := m.key()
+		if err != nil {
+			return err
+		}
+		if known[k] {
 			return nil
 		}
 		if extra == nil {
 			extra = make(Extra, 2)
 		}
-		extra[m.key] = json.RawMessage(bytes.Clone(m.value))
+		extra[k] = json.RawMessage(bytes.Clone(m.value))
 		return nil
 	})
 	return extra, err
@@ -200,9 +239,41 @@ func appendExtra(obj []byte, extra Extra) ([]byte, error) {
 		if len(v) == 0 {
 			v = json.RawMessage("null")
 		}
-		out = append(out, v...)
+		if out, err = appendCompactHTML(out, v); err != nil {
+			return nil, fmt.Errorf("member %s: %w", k, err)
+		}
 	}
 	return append(out, '}'), nil
+}
+
+// appendCompactHTML appends v as json.Marshal would write a RawMessage:
+// without insignificant space and with <, > and & escaped. The result is
+// then exactly the bytes json.Marshal produces for the whole value, so a
+// caller may use MarshalJSON's output without json.Marshal's extra pass.
+// Values as clients send them (compact, no HTML) are appended as they are.
+func appendCompactHTML(dst, v []byte) ([]byte, error) {
+	if !needsCompaction(v) && json.Valid(v) {
+		return append(dst, v...), nil
+	}
+	var c bytes.Buffer
+	if err := json.Compact(&c, v); err != nil {
+		return nil, err
+	}
+	b := bytes.NewBuffer(dst)
+	json.HTMLEscape(b, c.Bytes())
+	return b.Bytes(), nil
+}
+
+// needsCompaction reports whether v may hold space outside strings, or
+// characters json.Marshal escapes (<, >, &, U+2028, U+2029).
+func needsCompaction(v []byte) bool {
+	for _, ch := range v {
+		switch ch {
+		case ' ', '\t', '\n', '\r', '<', '>', '&', 0xE2:
+			return true
+		}
+	}
+	return false
 }
 
 // Get decodes the member k into v and reports whether it was present.
@@ -233,7 +304,10 @@ func (e *Extra) Set(k string, v any) error {
 func TopLevelString(b []byte, key string) string {
 	var out string
 	_ = scanObject(b, func(m objectMember) error {
-		if m.key != key || len(m.value) == 0 || m.value[0] != '"' {
+		if len(m.value) == 0 || m.value[0] != '"' {
+			return nil
+		}
+		if !m.is(key) {
 			return nil
 		}
 		if bytes.IndexByte(m.value, '\\') < 0 {

@@ -39,13 +39,14 @@ var chatResponseKeys = map[string]bool{
 	"usage": true, "system_fingerprint": true, "service_tier": true,
 }
 
-// UnmarshalJSON decodes the known members and keeps the rest in Extra.
+// UnmarshalJSON decodes the known members and keeps the rest in Extra. It
+// validates b itself, so it may be called directly on untrusted bytes.
 func (r *ChatResponse) UnmarshalJSON(b []byte) error {
 	var w chatResponseJSON
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	extra, err := collectExtra(b, func(k string) bool { return chatResponseKeys[k] })
+	extra, err := collectExtra(b, chatResponseKeys)
 	if err != nil {
 		return err
 	}
@@ -54,7 +55,8 @@ func (r *ChatResponse) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// MarshalJSON encodes the known members followed by Extra.
+// MarshalJSON encodes the known members followed by Extra, byte for byte
+// as json.Marshal does, so encoders may call it directly.
 func (r ChatResponse) MarshalJSON() ([]byte, error) {
 	if r.Choices == nil {
 		r.Choices = []Choice{}

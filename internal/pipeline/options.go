@@ -78,6 +78,10 @@ func ParseOptions(h http.Header, lim OptionLimits) (Options, error) {
 		lim.MaxAttempts = 10
 	}
 	var o Options
+	if !hasGatewayHeaders(h) {
+		// the common case: nothing to parse, and no allocation for it
+		return o, nil
+	}
 	if v := Header(h, "cache-ttl"); v != "" {
 		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 		if err != nil || n < 0 || n > math.MaxInt32 {
@@ -154,6 +158,17 @@ func ParseOptions(h http.Header, lim OptionLimits) (Options, error) {
 		return o, badHeader("event-id", "must be at most 256 characters")
 	}
 	return o, nil
+}
+
+// hasGatewayHeaders reports whether h holds any x-aig-* or cf-aig-*
+// header, in the canonical form that Header looks up.
+func hasGatewayHeaders(h http.Header) bool {
+	for k := range h {
+		if strings.HasPrefix(k, "X-Aig-") || strings.HasPrefix(k, "Cf-Aig-") {
+			return true
+		}
+	}
+	return false
 }
 
 // parseFalse reads a boolean header whose only effect is when it is false.

@@ -49,8 +49,13 @@ func NewReader(r io.Reader) *Reader {
 
 // NewReaderSize returns a Reader whose events may be at most max bytes.
 func NewReaderSize(r io.Reader, max int) *Reader {
-	return &Reader{br: bufio.NewReaderSize(r, 8192), max: max}
+	return &Reader{br: bufio.NewReaderSize(r, readBufferSize), max: max}
 }
+
+// readBufferSize is the reader's buffer. Typical events are a few hundred
+// bytes and larger ones are assembled across reads, so it is small: every
+// open stream keeps one for its whole life.
+const readBufferSize = 4096
 
 // Next returns the next event with data. It returns io.EOF at the end of
 // the stream; an event that the stream ends without a blank line after is

@@ -50,6 +50,7 @@ func Register(mux *http.ServeMux, o Options) {
 	handle("POST /cache/purge", a.cachePurge)
 	a.keyRoutes(handle)
 	a.logRoutes(handle)
+	handle("GET /debug/pprof/{name...}", a.pprofHandler)
 	handle("GET /prompts", a.listPrompts)
 	handle("POST /prompts", a.createPrompt)
 	handle("GET /prompts/{name}", a.promptVersions)

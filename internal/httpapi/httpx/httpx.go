@@ -72,19 +72,21 @@ func RemoteIP(r *http.Request) string {
 	return host
 }
 
-// WriteOutcomeHeaders sets the x-aig-* response headers of a call.
+// WriteOutcomeHeaders sets the x-aig-* response headers of a call. Keys are
+// written in canonical form directly: Header.Set would canonicalize (and
+// allocate) on every request.
 func WriteOutcomeHeaders(h http.Header, c *pipeline.Call) {
-	h.Set("x-aig-log-id", c.ID)
+	h["X-Aig-Log-Id"] = []string{c.ID}
 	for k, v := range c.RespHeader {
 		h[k] = v
 	}
 	if c.Options.EventID != "" {
-		h.Set("x-aig-event-id", c.Options.EventID)
+		h["X-Aig-Event-Id"] = []string{c.Options.EventID}
 	}
 	if c.Outcome.Provider != "" {
-		h.Set("x-aig-provider", c.Outcome.Provider)
-		h.Set("x-aig-model", c.Outcome.ServedModel)
-		h.Set("x-aig-step", strconv.Itoa(c.Outcome.Step))
+		h["X-Aig-Provider"] = []string{c.Outcome.Provider}
+		h["X-Aig-Model"] = []string{c.Outcome.ServedModel}
+		h["X-Aig-Step"] = []string{strconv.Itoa(c.Outcome.Step)}
 	}
 }
 
@@ -95,6 +97,11 @@ func WriteJSON(w http.ResponseWriter, c *pipeline.Call, status int, v any) {
 		WriteError(w, c, gwerr.Internal(err), FormatOpenAI)
 		return
 	}
+	WriteBody(w, c, status, body)
+}
+
+// WriteBody writes an encoded JSON body with the call's headers.
+func WriteBody(w http.ResponseWriter, c *pipeline.Call, status int, body []byte) {
 	h := w.Header()
 	WriteOutcomeHeaders(h, c)
 	h.Set("Content-Type", "application/json")

@@ -40,8 +40,14 @@ var validRoles = map[string]bool{
 // DecodeChat parses and validates a chat completion request body.
 func DecodeChat(body []byte) (*llm.ChatRequest, error) {
 	var req llm.ChatRequest
-	if err := httpx.DecodeJSON(body, &req); err != nil {
-		return nil, err
+	if len(body) == 0 {
+		return nil, httpx.DecodeJSON(body, &req) // the empty-body error
+	}
+	// ChatRequest.UnmarshalJSON validates its input itself, so calling it
+	// directly saves json.Unmarshal's own two passes over the body (checking
+	// it, finding the value's end) with the same errors at the same offsets.
+	if err := req.UnmarshalJSON(body); err != nil {
+		return nil, httpx.BadJSON(err)
 	}
 	if req.Model == "" {
 		return nil, gwerr.BadRequest("model", "you must provide a model parameter")
@@ -82,7 +88,13 @@ func (h *Chat) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case res.Stream != nil:
 		WriteStream(w, c, res.Stream, c.Chat.WantsUsageInStream())
 	case res.Chat != nil:
-		httpx.WriteJSON(w, c, http.StatusOK, res.Chat)
+		// MarshalJSON gives json.Marshal's bytes without its second pass
+		body, err := res.Chat.MarshalJSON()
+		if err != nil {
+			httpx.WriteError(w, c, gwerr.Internal(fmt.Errorf("encoding chat response: %w", err)), httpx.FormatOpenAI)
+			return
+		}
+		httpx.WriteBody(w, c, http.StatusOK, body)
 	default:
 		httpx.WriteError(w, c, gwerr.Internal(fmt.Errorf("pipeline returned no chat result")), httpx.FormatOpenAI)
 	}

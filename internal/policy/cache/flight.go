@@ -32,6 +32,9 @@ type flight struct {
 	// the leader failed.
 	entry  []byte
 	status string
+	// followers counts the callers waiting on this flight (under the
+	// group's lock); the figures and tests read it.
+	followers int
 }
 
 // join returns the key's flight, starting one (leader true) if none is
@@ -40,6 +43,7 @@ func (g *flights) join(key string) (f *flight, leader bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if f, ok := g.m[key]; ok {
+		f.followers++
 		return f, false
 	}
 	if g.m == nil {
@@ -74,6 +78,17 @@ func (g *flights) remove(key string, f *flight) {
 func (g *flights) fail(key string, f *flight) {
 	f.finish(nil, "")
 	g.remove(key, f)
+}
+
+// waiting returns how many followers wait on flights in progress.
+func (g *flights) waiting() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	n := 0
+	for _, f := range g.m {
+		n += f.followers
+	}
+	return n
 }
 
 // len returns the number of flights in progress.

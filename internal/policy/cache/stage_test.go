@@ -232,9 +232,11 @@ func TestConcurrentMissesAreCoalesced(t *testing.T) {
 					texts[i], statuses[i] = resultText(t, res), c.Outcome.CacheStatus
 				}()
 			}
-			// let every request reach the stage before the leader answers
-			waitFor(t, func() bool { return e.up.calls.Load() == 1 && e.engine.flights.len() == 1 })
-			time.Sleep(50 * time.Millisecond)
+			// every follower must have joined the flight before the leader
+			// answers; otherwise a late one is a plain HIT, not coalesced
+			waitFor(t, func() bool {
+				return e.up.calls.Load() == 1 && e.engine.flights.len() == 1 && e.engine.flights.waiting() == n-1
+			})
 			close(e.up.gate)
 			wg.Wait()
 			if c := e.up.calls.Load(); c != 1 {

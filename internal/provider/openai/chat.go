@@ -18,13 +18,11 @@ import (
 
 // Chat sends a non-streamed chat completion.
 func (c *Client) Chat(ctx context.Context, req *llm.ChatRequest) (*llm.ChatResponse, error) {
-	r := *req
-	r.Stream, r.StreamOptions = false, nil
-	body, err := json.Marshal(r)
+	body, err := EncodeChat(req, false, false)
 	if err != nil {
-		return nil, gwerr.Internal(fmt.Errorf("encoding chat request: %w", err))
+		return nil, err
 	}
-	resp, err := c.post(ctx, OpChat, r.Model, body, false)
+	resp, err := c.post(ctx, OpChat, req.Model, body, false)
 	if err != nil {
 		return nil, err
 	}
@@ -37,16 +35,11 @@ func (c *Client) Chat(ctx context.Context, req *llm.ChatRequest) (*llm.ChatRespo
 
 // ChatStream starts a streamed chat completion.
 func (c *Client) ChatStream(ctx context.Context, req *llm.ChatRequest) (llm.Stream, error) {
-	r := *req
-	r.Stream = true
-	if c.o.StreamUsage {
-		r.StreamOptions = &llm.StreamOptions{IncludeUsage: true}
-	}
-	body, err := json.Marshal(r)
+	body, err := EncodeChat(req, true, c.o.StreamUsage)
 	if err != nil {
-		return nil, gwerr.Internal(fmt.Errorf("encoding chat request: %w", err))
+		return nil, err
 	}
-	resp, err := c.post(ctx, OpChat, r.Model, body, true)
+	resp, err := c.post(ctx, OpChat, req.Model, body, true)
 	if err != nil {
 		return nil, err
 	}
@@ -60,6 +53,28 @@ func (c *Client) ChatStream(ctx context.Context, req *llm.ChatRequest) (llm.Stre
 		return llm.NewSliceStream(llm.ResponseChunks(&out)), nil
 	}
 	return &stream{id: c.o.ID, key: c.o.APIKey, body: resp.Body, r: sse.NewReader(resp.Body)}, nil
+}
+
+// EncodeChat is the canonical→native converter: the request body for an
+// OpenAI-format upstream. A streamed request asks for the usage chunk when
+// streamUsage is set (the gateway needs exact token counts); a non-streamed
+// one drops the stream members.
+func EncodeChat(req *llm.ChatRequest, stream, streamUsage bool) ([]byte, error) {
+	r := *req
+	r.Stream = stream
+	switch {
+	case !stream:
+		r.StreamOptions = nil
+	case streamUsage:
+		r.StreamOptions = &llm.StreamOptions{IncludeUsage: true}
+	}
+	// MarshalJSON writes exactly what json.Marshal would, without
+	// json.Marshal's second pass over the whole body.
+	body, err := r.MarshalJSON()
+	if err != nil {
+		return nil, gwerr.Internal(fmt.Errorf("encoding chat request: %w", err))
+	}
+	return body, nil
 }
 
 // stream decodes an OpenAI chat.completion.chunk event stream.

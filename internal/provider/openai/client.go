@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/aigateway/aigateway/internal/gwerr"
+	"github.com/aigateway/aigateway/internal/llm"
 	"github.com/aigateway/aigateway/internal/provider"
 )
 
@@ -136,7 +137,14 @@ func (c *Client) readJSON(resp *http.Response, v any) error {
 	if err != nil {
 		return gwerr.FromTransport(c.o.ID, err)
 	}
-	if err := json.Unmarshal(body, v); err != nil {
+	if r, ok := v.(*llm.ChatResponse); ok {
+		// it validates its input itself: calling it directly saves
+		// json.Unmarshal's two extra passes over the body
+		err = r.UnmarshalJSON(body)
+	} else {
+		err = json.Unmarshal(body, v)
+	}
+	if err != nil {
 		return invalidResponse(c.o.ID, err)
 	}
 	return nil

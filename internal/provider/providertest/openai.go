@@ -43,6 +43,9 @@ type Options struct {
 	ChunkDelay time.Duration
 	// Reply, when set, is the answer text instead of the echo.
 	Reply string
+	// NoRecord keeps no copy of the requests (Requests and Last return
+	// nothing), so a long benchmark does not grow the fake's memory.
+	NoRecord bool
 }
 
 // Recorded is one request the fake received.
@@ -104,7 +107,9 @@ func (f *Fake) Last() Recorded {
 func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	f.mu.Lock()
-	f.requests = append(f.requests, Recorded{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body})
+	if !f.opts.NoRecord {
+		f.requests = append(f.requests, Recorded{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body})
+	}
 	var b Behaviour
 	if len(f.queue) > 0 {
 		b, f.queue = f.queue[0], f.queue[1:]
