@@ -579,3 +579,38 @@ guardrails:
 		t.Errorf("error %+v", e.Error)
 	}
 }
+
+func TestScopeRefusalIsLoggedMasked(t *testing.T) {
+	g := newTestGateway(t, `
+providers_from_env: false
+admin: {token: `+adminToken+`}
+providers:
+  - id: openai
+    base_url: ${FAKE_URL}
+    api_key: sk-fake
+keys:
+  - name: narrow
+    secret: narrow-secret-0123456789
+    models: ["openai/allowed-*"]
+guardrails:
+  rule_sets:
+    pii:
+      rules:
+        - detect: email
+          action: mask
+  bindings:
+    - models: ["*"]
+      rule_sets: [pii]
+`)
+	resp := g.do(t, "POST", "/v1/chat/completions", chatBody("openai/not-allowed", "write to jane@example.com"),
+		"Authorization", "Bearer narrow-secret-0123456789")
+	readBody(t, resp)
+	if resp.StatusCode != 403 {
+		t.Fatalf("status %d, want 403 from the scope check", resp.StatusCode)
+	}
+	id := resp.Header.Get("x-aig-log-id")
+	g.flushLogs(t)
+	if r := g.logRecord(t, id); strings.Contains(r.RequestBody, "jane@example.com") || r.RequestBody == "" {
+		t.Errorf("refused request logged with the unmasked prompt: %s", r.RequestBody)
+	}
+}

@@ -20,11 +20,11 @@ import (
 //	auth       – gateway key or JWT → Identity; before decode, so no body
 //	             is read for a refused caller
 //	decode     – x-aig-* headers, bounded body read, ingress decode
-//	scope      – the key's models/providers; needs the decoded model
 //	guardrails – PII rules, injection, system prompt, size limit: mask and
 //	             check the prompt before anything keys on it (limits,
-//	             cache, logs); filter and restore the answer on the way out
-//	             (also cache hits)
+//	             cache, logs — also the log of a request refused later);
+//	             filter and restore the answer on the way out (also cache hits)
+//	scope      – the key's models/providers; needs the decoded model
 //	ratelimit, budget – outside the cache, so a hit still counts as a
 //	             request but charges no spend
 //	cache      – exact and semantic response cache; coalesces identical misses
@@ -66,8 +66,8 @@ func (rt *Runtime) buildPipeline() pipeline.Handler {
 			MaxBodyBytes: cfg.Server.MaxBodyBytes,
 			Limits:       pipeline.OptionLimits{MaxMetadataEntries: cfg.Server.MaxMetadataEntries},
 		}),
-		rt.scopeStage(),
 		rt.guard.Stage(),
+		rt.scopeStage(),
 		rt.rateLimitStage(),
 		rt.budgetStage(),
 		rt.cacheStage,
