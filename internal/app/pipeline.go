@@ -20,10 +20,17 @@ import (
 //	auth       – gateway key or JWT → Identity; before decode, so no body
 //	             is read for a refused caller
 //	decode     – x-aig-* headers, bounded body read, ingress decode
+//	guardrails – PII rules, injection, system prompt, size limit: mask and
+//	             check the prompt before anything keys on it (limits,
+//	             cache, logs — also the log of a request refused later);
+//	             filter and restore the answer on the way out (also cache hits)
 //	scope      – the key's models/providers; needs the decoded model
 //	ratelimit, budget – outside the cache, so a hit still counts as a
 //	             request but charges no spend
 //	cache      – exact and semantic response cache; coalesces identical misses
+//	moderation – the guardrails' moderation model on masked prompts and
+//	             answers: inside limits (a refused caller costs no call) and
+//	             the cache (a hit was moderated when it was stored)
 //	usage      – tokens (estimated where the provider gave none) and cost of
 //	             a miss, settled when the answer ends; budget and the outer
 //	             stages read them
@@ -39,12 +46,6 @@ import (
 //	load     – in-flight, latency and tokens per deployment for balancing
 //	metrics  – upstream attempts and errors by provider
 //	invoke   – call the provider; record usage and first byte
-//
-// Where the stages still to come belong, and why (outermost first):
-//
-//	guardrails – after decode/scope, before ratelimit: mask/check the
-//	             prompt before anything keys on it; restore and filter the
-//	             answer on the way out (also cache hits)
 func (rt *Runtime) buildPipeline() pipeline.Handler {
 	cfg := rt.cfg
 	attempt := pipeline.ChainAttempt(pipeline.Invoke(),
@@ -65,10 +66,12 @@ func (rt *Runtime) buildPipeline() pipeline.Handler {
 			MaxBodyBytes: cfg.Server.MaxBodyBytes,
 			Limits:       pipeline.OptionLimits{MaxMetadataEntries: cfg.Server.MaxMetadataEntries},
 		}),
+		rt.guard.Stage(),
 		rt.scopeStage(),
 		rt.rateLimitStage(),
 		rt.budgetStage(),
 		rt.cacheStage,
+		rt.guard.ModerationStage(),
 		rt.meterStage(),
 	)
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/aigateway/aigateway/internal/httpapi/httpx"
 	"github.com/aigateway/aigateway/internal/pipeline"
 	"github.com/aigateway/aigateway/internal/policy/cache"
+	"github.com/aigateway/aigateway/internal/policy/guardrails"
 	"github.com/aigateway/aigateway/internal/provider"
 	"github.com/aigateway/aigateway/internal/routing"
 	"github.com/aigateway/aigateway/internal/routing/rules"
@@ -56,6 +57,8 @@ type Runtime struct {
 	routing      *routing.State
 	staticModels map[string][]string
 	router       *routing.Router
+	guard        *guardrails.Guard
+	prompts      *promptService
 	handler      pipeline.Handler
 	// cache is the response cache (process-wide, see cache.go) and
 	// cacheStage its stage for this snapshot.
@@ -96,6 +99,12 @@ func Build(cfg *config.Config, d Deps, stores *Stores) (*Runtime, error) {
 	}
 	rt.registry = reg
 	if err := rt.buildRouting(d.Routing); err != nil {
+		return nil, err
+	}
+	if rt.guard, err = rt.buildGuardrails(); err != nil {
+		return nil, err
+	}
+	if err := rt.buildPrompts(); err != nil {
 		return nil, err
 	}
 	if err := rt.buildCache(); err != nil {

@@ -22,6 +22,7 @@ type Stores struct {
 	Postgres *postgres.DB
 	Redis    *redis.Client
 
+	prompts  promptStoreOnce
 	cache    cacheHolder // the response cache's process-wide state (cache.go)
 	accessMu sync.Mutex
 	acc      *accessState // keys, limits, budgets (access.go)

@@ -60,6 +60,11 @@ type Config struct {
 	Pricing Pricing `yaml:"pricing"`
 	Metrics Metrics `yaml:"metrics"`
 	OTel    OTel    `yaml:"otel"`
+
+	// Guardrails check and rewrite prompts and answers (see guardrails.go).
+	Guardrails Guardrails `yaml:"guardrails"`
+	// Prompts are prompt templates served as POST /v1/prompts/{name}.
+	Prompts []PromptTemplate `yaml:"prompts"`
 }
 
 // Server tunes the HTTP listener and request handling.

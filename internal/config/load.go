@@ -161,6 +161,8 @@ func (c *Config) Defaults(getenv func(string) string) {
 	c.accessDefaults()
 	c.Logs.defaults()
 	c.OTel.defaults()
+	c.Guardrails.defaults()
+	c.defaultPrompts()
 }
 
 func setDuration(d *Duration, def string) {

@@ -69,6 +69,8 @@ func (c *Config) Validate() Errors {
 	}
 
 	errs = append(errs, c.validateRouting(ids)...)
+	errs = append(errs, c.validateGuardrails(ids)...)
+	errs = append(errs, c.validatePrompts(ids)...)
 	return errs
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/aigateway/aigateway/internal/httpapi/httpx"
 	"github.com/aigateway/aigateway/internal/httpapi/openai"
 	"github.com/aigateway/aigateway/internal/httpapi/passthrough"
+	"github.com/aigateway/aigateway/internal/httpapi/prompts"
 )
 
 // Options configure the handler.
@@ -38,6 +39,7 @@ func New(o Options) http.Handler {
 		mux.Handle("GET "+prefix+"/models", models)
 	}
 	mux.Handle("POST /v1/messages", &anthropic.Messages{Source: o.Source, Log: o.Log})
+	mux.Handle("POST /v1/prompts/{name}", &prompts.Handler{Source: o.Source, Log: o.Log})
 	mux.Handle("POST /{$}", &passthrough.Universal{Source: o.Source, Log: o.Log})
 	mux.Handle("/{provider}/{rest...}", &passthrough.Native{Source: o.Source, Log: o.Log})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -103,6 +103,16 @@ type Call struct {
 	// stays a chat call for every stage; its Result is then Native.
 	NativeChat func(t *Target) *provider.NativeRequest
 
+	// Prompt is the prompt template the call runs (POST /v1/prompts/{name}),
+	// zero for other calls; the request log stores its name and version.
+	Prompt PromptRef
+	// Remask, set by the guardrails stage when it masked values in the
+	// prompt, replaces those original values in a text by the placeholders
+	// the provider saw. The request log applies it to the answer it
+	// stores (the client got the values restored), so logs hold the masked
+	// form; Chat and Body already hold the masked prompt.
+	Remask func(text string) string
+
 	// Outcome, filled in as the call proceeds.
 	Outcome Outcome
 
@@ -146,6 +156,12 @@ type Quota struct {
 	// BudgetUSD is the spend allowed per BudgetPeriod ("day" or "month").
 	BudgetUSD    float64
 	BudgetPeriod string
+}
+
+// PromptRef names a stored prompt template and the version used.
+type PromptRef struct {
+	Name    string
+	Version int
 }
 
 // Target is one candidate upstream for a call.
@@ -193,6 +209,12 @@ type Outcome struct {
 	UpstreamStart time.Time
 	FirstByte     time.Time // first response byte (or stream event) from upstream
 	End           time.Time
+
+	// Flags are the guardrail checks that matched, as "ruleset/rule"
+	// ("pii/email", "safety/injection", "safety/moderation:S1"), each
+	// once, whatever their action (flag, mask, redact, block); stored on
+	// the request log. A stream may add flags until it ends.
+	Flags []string
 }
 
 // DeploymentKey is t's Deployment, or "provider/model".

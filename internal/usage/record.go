@@ -101,6 +101,9 @@ type payload struct {
 	request  []byte
 	response []byte
 	value    any
+	// remask, when set (guardrails masked the prompt), puts the
+	// placeholders back into the response.
+	remask func(string) string
 }
 
 // Finalize serialises the record's pending bodies (JSON encoding, capping).
@@ -120,6 +123,9 @@ func (r *Record) Finalize() {
 		if b, err := json.Marshal(p.value); err == nil {
 			resp = b
 		}
+	}
+	if p.remask != nil && len(resp) > 0 {
+		resp = []byte(p.remask(string(resp)))
 	}
 	out, t2 := capText(resp, p.cap)
 	r.RequestBody, r.ResponseBody = req, out

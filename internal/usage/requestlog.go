@@ -50,6 +50,8 @@ func RequestLog(o LogOptions) pipeline.Middleware {
 				r := NewRecord(c, doneErr)
 				if cp != nil {
 					r.pending = cp.payload()
+					// the client got masked values back; the log keeps them masked
+					r.pending.remask = c.Remask
 				}
 				o.Sink.Enqueue(r)
 			}
@@ -124,7 +126,7 @@ func NewRecord(c *pipeline.Call, doneErr error) *Record {
 		KeyName:     c.Identity.KeyName,
 		Tenant:      c.Identity.Tenant,
 		User:        c.Identity.User,
-		Metadata:    c.Options.Metadata,
+		Metadata:    recordMetadata(c),
 		Kind:        c.Kind.String(),
 		Provider:    o.Provider,
 		Model:       c.Model,

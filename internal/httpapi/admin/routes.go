@@ -51,6 +51,11 @@ func Register(mux *http.ServeMux, o Options) {
 	a.keyRoutes(handle)
 	a.logRoutes(handle)
 	handle("GET /debug/pprof/{name...}", a.pprofHandler)
+	handle("GET /prompts", a.listPrompts)
+	handle("POST /prompts", a.createPrompt)
+	handle("GET /prompts/{name}", a.promptVersions)
+	handle("GET /prompts/{name}/versions/{version}", a.promptVersion)
+	handle("DELETE /prompts/{name}", a.deletePrompt)
 	mux.Handle("/admin/", a.authorized(func(w http.ResponseWriter, r *http.Request) {
 		httpx.ErrorOnly(w, gwerr.NotFound("unknown_endpoint", "no such admin endpoint: %s %s", r.Method, r.URL.Path))
 	}))

@@ -13,6 +13,7 @@
 //	tools                    answers with a tool call (or, when the last
 //	                         message is a tool result, FakeWeather of it)
 //	noise                    a stream with comments and empty events
+//	…llama-guard…            answers as Llama Guard does (see moderation.go)
 //
 // Tests can also queue behaviours with Fake.Enqueue.
 package providertest
@@ -84,6 +85,8 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.embeddings(w, body)
 	case strings.HasSuffix(path, "/models") && r.Method == http.MethodGet:
 		f.models(w)
+	case strings.HasSuffix(path, "/moderations") && r.Method == http.MethodPost:
+		f.moderations(w, body)
 	default:
 		WriteOpenAIError(w, http.StatusNotFound, "invalid_request_error", "unknown_url", "Unknown request URL: "+r.Method+" "+path)
 		return
@@ -122,6 +125,9 @@ func (f *Fake) chat(w http.ResponseWriter, r *http.Request, body []byte) {
 	reply := f.opts.Reply
 	if reply == "" {
 		reply = "Hello from fake: " + lastUserText(req)
+	}
+	if strings.Contains(model, "llama-guard") && f.opts.Reply == "" {
+		reply = LlamaGuardVerdict(lastText(req))
 	}
 	promptTokens := 0
 	for _, m := range req.Messages {

@@ -21,6 +21,7 @@ import (
 // hang, slow-N) the last segment of the model name means:
 //
 //	break   a stream cut after its first event
+//	llama-guard…  answers as Llama Guard does (see moderation.go)
 //	tools   calls get_weather({"city":"Paris"}) in the traditional format
 //	        ({"name","arguments":{…}}); once the last message is a tool
 //	        result, answers FakeWeather(its content)
@@ -131,7 +132,7 @@ func (f *WorkersAI) generate(w http.ResponseWriter, r *http.Request, behaviour s
 			return
 		}
 	}
-	var lastText string
+	var lastText, lastAny string
 	var toolResult *string
 	prompt := 0
 	for i, m := range req.Messages {
@@ -169,6 +170,7 @@ func (f *WorkersAI) generate(w http.ResponseWriter, r *http.Request, behaviour s
 		}
 		prompt += words(text) + 3
 		if i == len(req.Messages)-1 {
+			lastAny = text
 			if m.Role == "tool" {
 				toolResult = &text
 			}
@@ -180,6 +182,9 @@ func (f *WorkersAI) generate(w http.ResponseWriter, r *http.Request, behaviour s
 	reply := f.opts.Reply
 	if reply == "" {
 		reply = "Hello from fake: " + lastText
+	}
+	if strings.Contains(behaviour, "llama-guard") && f.opts.Reply == "" {
+		reply = LlamaGuardVerdict(lastAny)
 	}
 	var calls []any
 	if behaviour == "tools" {
