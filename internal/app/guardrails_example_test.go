@@ -2,15 +2,11 @@ package app
 
 import (
 	"encoding/json"
-	"io"
-	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
 
-	"github.com/aigateway/aigateway/internal/config"
 	"github.com/aigateway/aigateway/internal/llm"
 	"github.com/aigateway/aigateway/internal/provider/providertest"
 )
@@ -41,25 +37,9 @@ func TestGuardrailsExample(t *testing.T) {
 		"OPENAI_API_KEY": "sk-openai", "OPENAI_BASE_URL": oaiSrv.URL + "/v1",
 		"CLOUDFLARE_API_TOKEN": "cf-token", "CLOUDFLARE_ACCOUNT_ID": "acc1", "WORKERS_AI_BASE_URL": waiSrv.URL,
 	}
-	cfg, err := config.Parse(doc, func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatalf("config:\n%v", err)
-	}
-	cfg.DataDir = t.TempDir()
-	gw, err := New(cfg, Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { gw.Close() })
-	srv := httptest.NewServer(gw.Handler())
-	t.Cleanup(srv.Close)
+	srv := serve(t, startGateway(t, testConfig(t, string(doc), env, "")))
 	post := func(path, body string) (int, string) {
-		resp, err := http.Post(srv.URL+path, "application/json", strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
+		resp, b := sendRead(t, "POST", srv.URL+path, body)
 		return resp.StatusCode, string(b)
 	}
 	answer := func(body string) string {

@@ -3,14 +3,11 @@ package app
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/aigateway/aigateway/internal/config"
 	"github.com/aigateway/aigateway/internal/llm"
 	"github.com/aigateway/aigateway/internal/provider/providertest"
 )
@@ -343,28 +340,9 @@ func TestGuardrailsOnAnthropicMessages(t *testing.T) {
 	af := providertest.NewAnthropic(providertest.Options{APIKey: "sk-ant-fake-key"})
 	au := httptest.NewServer(af)
 	t.Cleanup(au.Close)
-	cfg, err := config.Parse([]byte(guardAnthropicConfig), func(k string) string { return map[string]string{"ANT_URL": au.URL}[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.DataDir = t.TempDir()
-	gw, err := New(cfg, Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { gw.Close() })
-	srv := httptest.NewServer(gw.Handler())
-	t.Cleanup(srv.Close)
+	srv := serve(t, startGateway(t, testConfig(t, guardAnthropicConfig, map[string]string{"ANT_URL": au.URL}, "")))
 	post := func(body string) (*http.Response, string) {
-		req, _ := http.NewRequest("POST", srv.URL+"/v1/messages", strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("anthropic-version", "2023-06-01")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
+		resp, b := sendRead(t, "POST", srv.URL+"/v1/messages", body, "anthropic-version", "2023-06-01")
 		return resp, string(b)
 	}
 	msg := func(text string, stream bool) string {

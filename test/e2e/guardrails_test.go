@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -9,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/openai/openai-go/v3"
 
@@ -24,20 +22,16 @@ func startGuarded(t *testing.T) (*Gateway, *providertest.Fake) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	oai := providertest.NewFake(providertest.Options{APIKey: "sk-upstream"})
+	oai, env := openAIUpstream(t, providertest.Options{APIKey: "sk-upstream"})
 	wai := providertest.NewWorkersAI(providertest.Options{APIKey: "cf-token"})
-	g := StartGateway(t, GatewayOptions{Config: string(doc), Env: map[string]string{
-		"OPENAI_API_KEY": "sk-upstream", "OPENAI_BASE_URL": startFake(t, oai) + "/v1",
-		"CLOUDFLARE_API_TOKEN": "cf-token", "CLOUDFLARE_ACCOUNT_ID": "acc1", "WORKERS_AI_BASE_URL": startFake(t, wai),
-	}})
-	return g, oai
+	env["CLOUDFLARE_API_TOKEN"], env["CLOUDFLARE_ACCOUNT_ID"], env["WORKERS_AI_BASE_URL"] = "cf-token", "acc1", startFake(t, wai)
+	return StartGateway(t, GatewayOptions{Config: string(doc), Env: env}), oai
 }
 
 func TestGuardrailsThroughOpenAISDK(t *testing.T) {
 	g, oai := startGuarded(t)
 	client := sdkClient(g)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	ctx := ctx30(t)
 
 	// masked on the way out, restored on the way back, streamed or not
 	prompt := "Reply to jane.doe@example.com and call +44 20 7946 0958"

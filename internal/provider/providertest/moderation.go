@@ -66,11 +66,8 @@ func (f *Fake) moderations(w http.ResponseWriter, body []byte) {
 		WriteOpenAIError(w, http.StatusBadRequest, "invalid_request_error", "", "We could not parse the JSON body of your request.")
 		return
 	}
-	var inputs []string
-	var one string
-	if json.Unmarshal(req.Input, &one) == nil {
-		inputs = []string{one}
-	} else if err := json.Unmarshal(req.Input, &inputs); err != nil {
+	inputs, ok := inputTexts(req.Input)
+	if !ok {
 		WriteOpenAIError(w, http.StatusBadRequest, "invalid_request_error", "", "'input' must be a string or an array of strings")
 		return
 	}

@@ -317,6 +317,20 @@ func (f *Fake) stream(w http.ResponseWriter, r *http.Request, model, reply strin
 	}
 }
 
+// inputTexts reads an OpenAI "input" of embeddings or moderations: one
+// string or an array of strings.
+func inputTexts(raw json.RawMessage) ([]string, bool) {
+	var one string
+	if json.Unmarshal(raw, &one) == nil {
+		return []string{one}, true
+	}
+	var many []string
+	if json.Unmarshal(raw, &many) != nil {
+		return nil, false
+	}
+	return many, true
+}
+
 func (f *Fake) embeddings(w http.ResponseWriter, body []byte) {
 	var req struct {
 		Model      string          `json:"model"`
@@ -327,11 +341,8 @@ func (f *Fake) embeddings(w http.ResponseWriter, body []byte) {
 		WriteOpenAIError(w, http.StatusBadRequest, "invalid_request_error", "", "We could not parse the JSON body of your request.")
 		return
 	}
-	var inputs []string
-	var one string
-	if json.Unmarshal(req.Input, &one) == nil {
-		inputs = []string{one}
-	} else if err := json.Unmarshal(req.Input, &inputs); err != nil {
+	inputs, ok := inputTexts(req.Input)
+	if !ok {
 		WriteOpenAIError(w, http.StatusBadRequest, "invalid_request_error", "", "'input' must be a string or an array of strings")
 		return
 	}
