@@ -2,14 +2,13 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/aigateway/aigateway/internal/store"
+	"github.com/aigateway/aigateway/internal/store/promptsql"
 )
 
 // promptMigrations create the prompt tables; append-only.
@@ -42,22 +41,12 @@ func Prompts(ctx context.Context, db *DB) (*PromptStore, error) {
 	return &PromptStore{db: db}, nil
 }
 
-const promptColumns = `name, version, model, description, messages, params, defaults, created_at`
-
 // CreatePrompt implements store.PromptStore. The row lock on the name's
 // counter serialises concurrent creators of the same name.
 func (s *PromptStore) CreatePrompt(ctx context.Context, p *store.Prompt) error {
-	msgs, err := json.Marshal(p.Messages)
+	msgs, params, defaults, err := promptsql.EncodeFields(p)
 	if err != nil {
-		return fmt.Errorf("encoding prompt messages: %w", err)
-	}
-	params, err := json.Marshal(p.Params)
-	if err != nil {
-		return fmt.Errorf("encoding prompt params: %w", err)
-	}
-	defaults, err := json.Marshal(p.Defaults)
-	if err != nil {
-		return fmt.Errorf("encoding prompt defaults: %w", err)
+		return err
 	}
 	var version int
 	err = pgx.BeginFunc(ctx, s.db.Pool, func(tx pgx.Tx) error {
@@ -66,8 +55,8 @@ func (s *PromptStore) CreatePrompt(ctx context.Context, p *store.Prompt) error {
 			p.Name).Scan(&version); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO aig_prompts (`+promptColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			p.Name, version, p.Model, p.Description, string(msgs), string(params), string(defaults), p.CreatedAt.UnixMilli())
+		_, err := tx.Exec(ctx, `INSERT INTO aig_prompts (`+promptsql.Columns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			p.Name, version, p.Model, p.Description, msgs, params, defaults, p.CreatedAt.UnixMilli())
 		return err
 	})
 	if err != nil {
@@ -81,11 +70,11 @@ func (s *PromptStore) CreatePrompt(ctx context.Context, p *store.Prompt) error {
 func (s *PromptStore) Prompt(ctx context.Context, name string, version int) (*store.Prompt, error) {
 	var row pgx.Row
 	if version > 0 {
-		row = s.db.QueryRow(ctx, `SELECT `+promptColumns+` FROM aig_prompts WHERE name = $1 AND version = $2`, name, version)
+		row = s.db.QueryRow(ctx, `SELECT `+promptsql.Columns+` FROM aig_prompts WHERE name = $1 AND version = $2`, name, version)
 	} else {
-		row = s.db.QueryRow(ctx, `SELECT `+promptColumns+` FROM aig_prompts WHERE name = $1 ORDER BY version DESC LIMIT 1`, name)
+		row = s.db.QueryRow(ctx, `SELECT `+promptsql.Columns+` FROM aig_prompts WHERE name = $1 ORDER BY version DESC LIMIT 1`, name)
 	}
-	p, err := scanPrompt(row)
+	p, err := promptsql.Scan(row.Scan, pgx.ErrNoRows)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -94,12 +83,12 @@ func (s *PromptStore) Prompt(ctx context.Context, name string, version int) (*st
 
 // Prompts implements store.PromptStore.
 func (s *PromptStore) Prompts(ctx context.Context) ([]*store.Prompt, error) {
-	return s.list(ctx, `SELECT DISTINCT ON (name) `+promptColumns+` FROM aig_prompts ORDER BY name, version DESC`)
+	return s.list(ctx, `SELECT DISTINCT ON (name) `+promptsql.Columns+` FROM aig_prompts ORDER BY name, version DESC`)
 }
 
 // PromptVersions implements store.PromptStore.
 func (s *PromptStore) PromptVersions(ctx context.Context, name string) ([]*store.Prompt, error) {
-	out, err := s.list(ctx, `SELECT `+promptColumns+` FROM aig_prompts WHERE name = $1 ORDER BY version`, name)
+	out, err := s.list(ctx, `SELECT `+promptsql.Columns+` FROM aig_prompts WHERE name = $1 ORDER BY version`, name)
 	if err == nil && len(out) == 0 {
 		return nil, store.ErrNotFound
 	}
@@ -126,7 +115,7 @@ func (s *PromptStore) list(ctx context.Context, q string, args ...any) ([]*store
 	defer rows.Close()
 	var out []*store.Prompt
 	for rows.Next() {
-		p, err := scanPrompt(rows)
+		p, err := promptsql.Scan(rows.Scan, pgx.ErrNoRows)
 		if err != nil {
 			return nil, err
 		}
@@ -136,35 +125,6 @@ func (s *PromptStore) list(ctx context.Context, q string, args ...any) ([]*store
 		return nil, fmt.Errorf("listing prompts: %w", err)
 	}
 	return out, nil
-}
-
-func scanPrompt(row pgx.Row) (*store.Prompt, error) {
-	var p store.Prompt
-	var msgs, params, defaults string
-	var created int64
-	if err := row.Scan(&p.Name, &p.Version, &p.Model, &p.Description, &msgs, &params, &defaults, &created); err != nil {
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("reading prompt: %w", err)
-	}
-	if err := json.Unmarshal([]byte(msgs), &p.Messages); err != nil {
-		return nil, fmt.Errorf("decoding prompt messages: %w", err)
-	}
-	if err := json.Unmarshal([]byte(params), &p.Params); err != nil {
-		return nil, fmt.Errorf("decoding prompt params: %w", err)
-	}
-	if err := json.Unmarshal([]byte(defaults), &p.Defaults); err != nil {
-		return nil, fmt.Errorf("decoding prompt defaults: %w", err)
-	}
-	if len(p.Params) == 0 {
-		p.Params = nil
-	}
-	if len(p.Defaults) == 0 {
-		p.Defaults = nil
-	}
-	p.CreatedAt = time.UnixMilli(created).UTC()
-	return &p, nil
 }
 
 var _ store.PromptStore = (*PromptStore)(nil)

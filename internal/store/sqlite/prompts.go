@@ -3,12 +3,11 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/aigateway/aigateway/internal/store"
+	"github.com/aigateway/aigateway/internal/store/promptsql"
 )
 
 // promptMigrations create the prompt tables; append-only.
@@ -41,11 +40,9 @@ func Prompts(ctx context.Context, db *DB) (*PromptStore, error) {
 	return &PromptStore{db: db}, nil
 }
 
-const promptColumns = `name, version, model, description, messages, params, defaults, created_at`
-
 // CreatePrompt implements store.PromptStore.
 func (s *PromptStore) CreatePrompt(ctx context.Context, p *store.Prompt) error {
-	msgs, params, defaults, err := encodePromptFields(p)
+	msgs, params, defaults, err := promptsql.EncodeFields(p)
 	if err != nil {
 		return err
 	}
@@ -60,7 +57,7 @@ func (s *PromptStore) CreatePrompt(ctx context.Context, p *store.Prompt) error {
 	if err != nil {
 		return fmt.Errorf("creating prompt: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO aig_prompts (`+promptColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+	if _, err := tx.ExecContext(ctx, `INSERT INTO aig_prompts (`+promptsql.Columns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		p.Name, version, p.Model, p.Description, msgs, params, defaults, p.CreatedAt.UnixMilli()); err != nil {
 		return fmt.Errorf("creating prompt: %w", err)
 	}
@@ -75,11 +72,11 @@ func (s *PromptStore) CreatePrompt(ctx context.Context, p *store.Prompt) error {
 func (s *PromptStore) Prompt(ctx context.Context, name string, version int) (*store.Prompt, error) {
 	var row *sql.Row
 	if version > 0 {
-		row = s.db.QueryRowContext(ctx, `SELECT `+promptColumns+` FROM aig_prompts WHERE name = ? AND version = ?`, name, version)
+		row = s.db.QueryRowContext(ctx, `SELECT `+promptsql.Columns+` FROM aig_prompts WHERE name = ? AND version = ?`, name, version)
 	} else {
-		row = s.db.QueryRowContext(ctx, `SELECT `+promptColumns+` FROM aig_prompts WHERE name = ? ORDER BY version DESC LIMIT 1`, name)
+		row = s.db.QueryRowContext(ctx, `SELECT `+promptsql.Columns+` FROM aig_prompts WHERE name = ? ORDER BY version DESC LIMIT 1`, name)
 	}
-	p, err := scanPrompt(row)
+	p, err := promptsql.Scan(row.Scan, sql.ErrNoRows)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -88,13 +85,13 @@ func (s *PromptStore) Prompt(ctx context.Context, name string, version int) (*st
 
 // Prompts implements store.PromptStore.
 func (s *PromptStore) Prompts(ctx context.Context) ([]*store.Prompt, error) {
-	return s.list(ctx, `SELECT `+promptColumns+` FROM aig_prompts p
+	return s.list(ctx, `SELECT `+promptsql.Columns+` FROM aig_prompts p
 		WHERE version = (SELECT MAX(version) FROM aig_prompts WHERE name = p.name) ORDER BY name`)
 }
 
 // PromptVersions implements store.PromptStore.
 func (s *PromptStore) PromptVersions(ctx context.Context, name string) ([]*store.Prompt, error) {
-	out, err := s.list(ctx, `SELECT `+promptColumns+` FROM aig_prompts WHERE name = ? ORDER BY version`, name)
+	out, err := s.list(ctx, `SELECT `+promptsql.Columns+` FROM aig_prompts WHERE name = ? ORDER BY version`, name)
 	if err == nil && len(out) == 0 {
 		return nil, store.ErrNotFound
 	}
@@ -121,7 +118,7 @@ func (s *PromptStore) list(ctx context.Context, q string, args ...any) ([]*store
 	defer rows.Close()
 	var out []*store.Prompt
 	for rows.Next() {
-		p, err := scanPrompt(rows)
+		p, err := promptsql.Scan(rows.Scan, sql.ErrNoRows)
 		if err != nil {
 			return nil, err
 		}
@@ -131,61 +128,6 @@ func (s *PromptStore) list(ctx context.Context, q string, args ...any) ([]*store
 		return nil, fmt.Errorf("listing prompts: %w", err)
 	}
 	return out, nil
-}
-
-func scanPrompt(row interface{ Scan(...any) error }) (*store.Prompt, error) {
-	var p store.Prompt
-	var msgs, params, defaults string
-	var created int64
-	if err := row.Scan(&p.Name, &p.Version, &p.Model, &p.Description, &msgs, &params, &defaults, &created); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("reading prompt: %w", err)
-	}
-	if err := decodePromptFields(&p, msgs, params, defaults); err != nil {
-		return nil, err
-	}
-	p.CreatedAt = time.UnixMilli(created).UTC()
-	return &p, nil
-}
-
-// encodePromptFields encodes the JSON columns of a prompt.
-func encodePromptFields(p *store.Prompt) (msgs, params, defaults string, err error) {
-	m, err := json.Marshal(p.Messages)
-	if err != nil {
-		return "", "", "", fmt.Errorf("encoding prompt messages: %w", err)
-	}
-	pa, err := json.Marshal(p.Params)
-	if err != nil {
-		return "", "", "", fmt.Errorf("encoding prompt params: %w", err)
-	}
-	d, err := json.Marshal(p.Defaults)
-	if err != nil {
-		return "", "", "", fmt.Errorf("encoding prompt defaults: %w", err)
-	}
-	return string(m), string(pa), string(d), nil
-}
-
-// decodePromptFields decodes the JSON columns of a prompt; empty
-// collections read back nil.
-func decodePromptFields(p *store.Prompt, msgs, params, defaults string) error {
-	if err := json.Unmarshal([]byte(msgs), &p.Messages); err != nil {
-		return fmt.Errorf("decoding prompt messages: %w", err)
-	}
-	if err := json.Unmarshal([]byte(params), &p.Params); err != nil {
-		return fmt.Errorf("decoding prompt params: %w", err)
-	}
-	if err := json.Unmarshal([]byte(defaults), &p.Defaults); err != nil {
-		return fmt.Errorf("decoding prompt defaults: %w", err)
-	}
-	if len(p.Params) == 0 {
-		p.Params = nil
-	}
-	if len(p.Defaults) == 0 {
-		p.Defaults = nil
-	}
-	return nil
 }
 
 var _ store.PromptStore = (*PromptStore)(nil)
