@@ -122,8 +122,14 @@ func names(evs []sseEvent) string {
 }
 
 func TestMessagesServedByOpenAI(t *testing.T) {
+	for _, path := range []string{"/v1/messages", "/compat/messages"} {
+		t.Run(path, func(t *testing.T) { testMessagesServedByOpenAI(t, path) })
+	}
+}
+
+func testMessagesServedByOpenAI(t *testing.T, path string) {
 	g := newMixedGateway(t)
-	resp := g.post(t, "/v1/messages", `{"model":"openai/gpt-4o-mini","max_tokens":100,"system":"be nice",
+	resp := g.post(t, path, `{"model":"openai/gpt-4o-mini","max_tokens":100,"system":"be nice",
 		"messages":[{"role":"user","content":"ping"}],"stop_sequences":["END"],"temperature":0.3}`)
 	if resp.StatusCode != 200 {
 		t.Fatalf("status %d: %s", resp.StatusCode, readBody(t, resp))

@@ -33,12 +33,13 @@ func New(o Options) http.Handler {
 	chat := &openai.Chat{Source: o.Source, Log: o.Log}
 	embed := &openai.Embeddings{Source: o.Source, Log: o.Log}
 	models := &openai.Models{Source: o.Source, Log: o.Log}
-	for _, prefix := range []string{"/v1", "/compat"} {
+	messages := &anthropic.Messages{Source: o.Source, Log: o.Log}
+	for _, prefix := range []string{"/v1", "/compat"} { // /compat is Cloudflare's path
 		mux.Handle("POST "+prefix+"/chat/completions", chat)
 		mux.Handle("POST "+prefix+"/embeddings", embed)
 		mux.Handle("GET "+prefix+"/models", models)
+		mux.Handle("POST "+prefix+"/messages", messages)
 	}
-	mux.Handle("POST /v1/messages", &anthropic.Messages{Source: o.Source, Log: o.Log})
 	mux.Handle("POST /v1/prompts/{name}", &prompts.Handler{Source: o.Source, Log: o.Log})
 	mux.Handle("POST /{$}", &passthrough.Universal{Source: o.Source, Log: o.Log})
 	mux.Handle("/{provider}/{rest...}", &passthrough.Native{Source: o.Source, Log: o.Log})
