@@ -138,7 +138,7 @@ function KeyForm({ k, onClose, onDone }) {
     setV(init(k));
     setState({ busy: false, error: '' });
   }
-  const bind = (name) => ({ id: 'k-' + name, name, value: v[name], onInput: (e) => setV({ ...v, [name]: e.currentTarget.value }) });
+  const bind = (name) => ({ id: 'k-' + name, name, value: v[name], onInput: (e) => { const x = e.currentTarget.value; setV((d) => ({ ...d, [name]: x })); } });
   async function submit(e) {
     e.preventDefault();
     const body = {
@@ -177,13 +177,13 @@ function KeyForm({ k, onClose, onDone }) {
       <div class="row">
         <label for="k-budget_usd">Budget (USD) <input type="number" min="0" step="0.01" ...${bind('budget_usd')} placeholder="none" /></label>
         <div class="field"><label for="k-budget_period">per</label>
-          <select ...${bind('budget_period')} onChange=${(e) => setV({ ...v, budget_period: e.currentTarget.value })}>
+          <select ...${bind('budget_period')} onChange=${(e) => { const x = e.currentTarget.value; setV((d) => ({ ...d, budget_period: x })); }}>
             <option value="month">month</option><option value="day">day</option>
           </select>
         </div>
       </div>
       <label for="k-expires_at">Expires <input type="date" ...${bind('expires_at')} /></label>
-      <label class="toggle"><input type="checkbox" name="enabled" checked=${v.enabled} onChange=${(e) => setV({ ...v, enabled: e.currentTarget.checked })} /> Enabled</label>
+      <label class="toggle"><input type="checkbox" name="enabled" checked=${v.enabled} onChange=${(e) => { const x = e.currentTarget.checked; setV((d) => ({ ...d, enabled: x })); }} /> Enabled</label>
       ${state.error && html`<p class="form-error" role="alert">${state.error}</p>`}
       <div class="dialog-actions">
         <button type="button" onClick=${onClose}>Cancel</button>

@@ -70,7 +70,10 @@ export function Logs({ parts, params }) {
 function FilterForm({ f }) {
   const [draft, setDraft] = useState(f);
   useEffect(() => setDraft(f), [JSON.stringify(f)]);
-  const bind = (k) => ({ name: k, id: 'f-' + k, value: draft[k], onInput: (e) => setDraft({ ...draft, [k]: e.currentTarget.value }) });
+  // Functional updates: two quick edits must not overwrite each other
+  // with a draft captured before the first one re-rendered.
+  const set = (k, v) => setDraft((d) => ({ ...d, [k]: v })); // v read before the update runs
+  const bind = (k) => ({ name: k, id: 'f-' + k, value: draft[k], onInput: (e) => set(k, e.currentTarget.value) });
   // On a phone the filters fold away behind a button (CSS shows it there
   // only); on wider screens they are always shown.
   const [shown, setShown] = useState(false);
@@ -89,7 +92,7 @@ function FilterForm({ f }) {
     </button>
     <div class="filter-grid" id="filter-grid">
       <div class="field"><label for="f-since">Time</label>
-        <select ...${bind('since')} onChange=${(e) => setDraft({ ...draft, since: e.currentTarget.value })}>
+        <select ...${bind('since')} onChange=${(e) => set('since', e.currentTarget.value)}>
           ${sinceOptions.map(([v, l]) => html`<option value=${v}>${l}</option>`)}
         </select>
       </div>
@@ -103,13 +106,13 @@ function FilterForm({ f }) {
       <datalist id="key-hints">${(hints.data?.keys || []).map((k) => html`<option value=${k.id}>${k.name}${k.tenant ? ' · ' + k.tenant : ''}</option>`)}</datalist>
       <label for="f-tenant">Tenant <input ...${bind('tenant')} /></label>
       <div class="field"><label for="f-status">Status</label>
-        <select ...${bind('status')} onChange=${(e) => setDraft({ ...draft, status: e.currentTarget.value })}>
+        <select ...${bind('status')} onChange=${(e) => set('status', e.currentTarget.value)}>
           <option value="">Any</option><option value="success">Success</option><option value="error">Error</option>
           <option value="2xx">2xx</option><option value="4xx">4xx</option><option value="429">429</option><option value="5xx">5xx</option>
         </select>
       </div>
       <div class="field"><label for="f-cache_status">Cache</label>
-        <select ...${bind('cache_status')} onChange=${(e) => setDraft({ ...draft, cache_status: e.currentTarget.value })}>
+        <select ...${bind('cache_status')} onChange=${(e) => set('cache_status', e.currentTarget.value)}>
           <option value="">Any</option><option>HIT</option><option>SEMANTIC_HIT</option><option>MISS</option><option>BYPASS</option>
         </select>
       </div>

@@ -85,8 +85,8 @@ export function Overview({ params }) {
           </select>
         </div>
         ${state.range === 'custom' &&
-        html`<label>From <input type="datetime-local" name="from" value=${custom.from} onInput=${(e) => setCustom({ ...custom, from: e.currentTarget.value })} /></label>
-          <label>To <input type="datetime-local" name="to" value=${custom.to} onInput=${(e) => setCustom({ ...custom, to: e.currentTarget.value })} /></label>
+        html`<label>From <input type="datetime-local" name="from" value=${custom.from} onInput=${(e) => { const x = e.currentTarget.value; setCustom((c) => ({ ...c, from: x })); }} /></label>
+          <label>To <input type="datetime-local" name="to" value=${custom.to} onInput=${(e) => { const x = e.currentTarget.value; setCustom((c) => ({ ...c, to: x })); }} /></label>
           <button type="submit">Apply</button>`}
         <div class="field"><label for="ov-group">Group by</label>
           <select id="ov-group" name="group" value=${state.group} onChange=${(e) => setParams({ ...state, group: e.currentTarget.value })}>

@@ -49,8 +49,8 @@
             <option value="custom">Custom…</option>
           </select>
         </div>
-        ${t.range===`custom`&&Q`<label>From <input type="datetime-local" name="from" value=${n.from} onInput=${e=>r({...n,from:e.currentTarget.value})} /></label>
-          <label>To <input type="datetime-local" name="to" value=${n.to} onInput=${e=>r({...n,to:e.currentTarget.value})} /></label>
+        ${t.range===`custom`&&Q`<label>From <input type="datetime-local" name="from" value=${n.from} onInput=${e=>{let t=e.currentTarget.value;r(e=>({...e,from:t}))}} /></label>
+          <label>To <input type="datetime-local" name="to" value=${n.to} onInput=${e=>{let t=e.currentTarget.value;r(e=>({...e,to:t}))}} /></label>
           <button type="submit">Apply</button>`}
         <div class="field"><label for="ov-group">Group by</label>
           <select id="ov-group" name="group" value=${t.group} onChange=${e=>rd({...t,group:e.currentTarget.value})}>
@@ -83,37 +83,37 @@
     <${yd} f=${n} />
     <${bd} f=${n} />
     <${xd} id=${e[0]} onClose=${()=>location.hash=gd(n)} />
-  `}function yd({f:e}){let[t,n]=M(e);N(()=>n(e),[JSON.stringify(e)]);let r=e=>({name:e,id:`f-`+e,value:t[e],onInput:r=>n({...t,[e]:r.currentTarget.value})}),[i,a]=M(!1),o=_u(async e=>{let[t,n]=await Promise.all([P(`/keys`,{params:{include_revoked:!0},signal:e}).catch(()=>null),P(`/providers`,{signal:e}).catch(()=>null)]);return{keys:t?.data||[],providers:n?.data||[]}},[]),s=[`key`,`tenant`,`model`,`provider`,`status`,`cache_status`,`event_id`,`meta`].filter(t=>e[t]).length;return Q`<form class=${`card filters`+(i?``:` folded`)} aria-label="Log filters" onSubmit=${e=>{e.preventDefault(),location.hash=gd(t)}}>
-    <button type="button" class="filters-toggle" aria-expanded=${i?`true`:`false`} aria-controls="filter-grid" onClick=${()=>a(!i)}>
-      Filters${s?` (${s} active)`:``}
+  `}function yd({f:e}){let[t,n]=M(e);N(()=>n(e),[JSON.stringify(e)]);let r=(e,t)=>n(n=>({...n,[e]:t})),i=e=>({name:e,id:`f-`+e,value:t[e],onInput:t=>r(e,t.currentTarget.value)}),[a,o]=M(!1),s=_u(async e=>{let[t,n]=await Promise.all([P(`/keys`,{params:{include_revoked:!0},signal:e}).catch(()=>null),P(`/providers`,{signal:e}).catch(()=>null)]);return{keys:t?.data||[],providers:n?.data||[]}},[]),c=[`key`,`tenant`,`model`,`provider`,`status`,`cache_status`,`event_id`,`meta`].filter(t=>e[t]).length;return Q`<form class=${`card filters`+(a?``:` folded`)} aria-label="Log filters" onSubmit=${e=>{e.preventDefault(),location.hash=gd(t)}}>
+    <button type="button" class="filters-toggle" aria-expanded=${a?`true`:`false`} aria-controls="filter-grid" onClick=${()=>o(!a)}>
+      Filters${c?` (${c} active)`:``}
     </button>
     <div class="filter-grid" id="filter-grid">
       <div class="field"><label for="f-since">Time</label>
-        <select ...${r(`since`)} onChange=${e=>n({...t,since:e.currentTarget.value})}>
+        <select ...${i(`since`)} onChange=${e=>r(`since`,e.currentTarget.value)}>
           ${md.map(([e,t])=>Q`<option value=${e}>${t}</option>`)}
         </select>
       </div>
-      ${t.since===`custom`&&Q`<label for="f-from">From <input type="datetime-local" ...${r(`from`)} /></label>
-        <label for="f-to">To <input type="datetime-local" ...${r(`to`)} /></label>`}
-      <label for="f-model">Model <input ...${r(`model`)} placeholder="openai/gpt-4o-mini" /></label>
-      <label for="f-provider">Provider <input ...${r(`provider`)} placeholder="openai" list="provider-hints" /></label>
-      <label for="f-key">Key id <input ...${r(`key`)} list="key-hints" /></label>
-      <datalist id="provider-hints">${(o.data?.providers||[]).map(e=>Q`<option value=${e.id} />`)}</datalist>
-      <datalist id="key-hints">${(o.data?.keys||[]).map(e=>Q`<option value=${e.id}>${e.name}${e.tenant?` · `+e.tenant:``}</option>`)}</datalist>
-      <label for="f-tenant">Tenant <input ...${r(`tenant`)} /></label>
+      ${t.since===`custom`&&Q`<label for="f-from">From <input type="datetime-local" ...${i(`from`)} /></label>
+        <label for="f-to">To <input type="datetime-local" ...${i(`to`)} /></label>`}
+      <label for="f-model">Model <input ...${i(`model`)} placeholder="openai/gpt-4o-mini" /></label>
+      <label for="f-provider">Provider <input ...${i(`provider`)} placeholder="openai" list="provider-hints" /></label>
+      <label for="f-key">Key id <input ...${i(`key`)} list="key-hints" /></label>
+      <datalist id="provider-hints">${(s.data?.providers||[]).map(e=>Q`<option value=${e.id} />`)}</datalist>
+      <datalist id="key-hints">${(s.data?.keys||[]).map(e=>Q`<option value=${e.id}>${e.name}${e.tenant?` · `+e.tenant:``}</option>`)}</datalist>
+      <label for="f-tenant">Tenant <input ...${i(`tenant`)} /></label>
       <div class="field"><label for="f-status">Status</label>
-        <select ...${r(`status`)} onChange=${e=>n({...t,status:e.currentTarget.value})}>
+        <select ...${i(`status`)} onChange=${e=>r(`status`,e.currentTarget.value)}>
           <option value="">Any</option><option value="success">Success</option><option value="error">Error</option>
           <option value="2xx">2xx</option><option value="4xx">4xx</option><option value="429">429</option><option value="5xx">5xx</option>
         </select>
       </div>
       <div class="field"><label for="f-cache_status">Cache</label>
-        <select ...${r(`cache_status`)} onChange=${e=>n({...t,cache_status:e.currentTarget.value})}>
+        <select ...${i(`cache_status`)} onChange=${e=>r(`cache_status`,e.currentTarget.value)}>
           <option value="">Any</option><option>HIT</option><option>SEMANTIC_HIT</option><option>MISS</option><option>BYPASS</option>
         </select>
       </div>
-      <label for="f-event_id">Event id <input ...${r(`event_id`)} /></label>
-      <label for="f-meta" class="wide">Metadata <input ...${r(`meta`)} placeholder="team=search, user=42" /></label>
+      <label for="f-event_id">Event id <input ...${i(`event_id`)} /></label>
+      <label for="f-meta" class="wide">Metadata <input ...${i(`meta`)} placeholder="team=search, user=42" /></label>
     </div>
     <div class="filter-actions">
       <button type="submit" class="primary">Apply filters</button>
@@ -216,7 +216,7 @@
     <td class="actions">${d?Q`<span class="muted">${e.source===`config`?`edit in config`:``}</span>`:Q`
       <button type="button" onClick=${i} aria-label=${`Edit `+e.name}>Edit</button>
       <button type="button" class="danger" onClick=${a} aria-label=${`Revoke `+e.name}>Revoke</button>`}</td>
-  </tr>`}var kd=e=>e.split(`,`).map(e=>e.trim()).filter(Boolean);function Ad({k:e,onClose:t,onDone:n}){let r=e&&!e.id,i=e=>({name:e?.name||``,tenant:e?.tenant||``,models:(e?.models||[]).join(`, `),providers:(e?.providers||[]).join(`, `),rpm:e?.rpm||``,tpm:e?.tpm||``,budget_usd:e?.budget_usd||``,budget_period:e?.budget_period||`month`,expires_at:e?.expires_at?e.expires_at.slice(0,10):``,enabled:e?.enabled??!0}),[a,o]=M(i(e)),[s,c]=M(e),[l,u]=M({busy:!1,error:``});e!==s&&(c(e),o(i(e)),u({busy:!1,error:``}));let d=e=>({id:`k-`+e,name:e,value:a[e],onInput:t=>o({...a,[e]:t.currentTarget.value})});async function f(t){t.preventDefault();let i={name:a.name.trim(),tenant:a.tenant.trim(),models:kd(a.models),providers:kd(a.providers),rpm:Number(a.rpm)||0,tpm:Number(a.tpm)||0,budget_usd:Number(a.budget_usd)||0,enabled:a.enabled};if(i.budget_usd&&(i.budget_period=a.budget_period),a.expires_at?i.expires_at=new Date(a.expires_at+`T23:59:59Z`).toISOString():r||(i.expires_at=null),r)for(let e of[`tenant`,`models`,`providers`,`rpm`,`tpm`,`budget_usd`])i[e]&&i[e].length!==0||delete i[e];u({busy:!0,error:``});try{let t=r?await P(`/keys`,{method:`POST`,body:i}):await P(`/keys/`+encodeURIComponent(e.id),{method:`PATCH`,body:i});u({busy:!1,error:``}),n(t,r)}catch(e){u({busy:!1,error:e.message})}}return Q`<${Tu} open=${!!e} title=${r?`Create key`:`Edit key `+(e?.name||``)} onClose=${t} id="key-form">
+  </tr>`}var kd=e=>e.split(`,`).map(e=>e.trim()).filter(Boolean);function Ad({k:e,onClose:t,onDone:n}){let r=e&&!e.id,i=e=>({name:e?.name||``,tenant:e?.tenant||``,models:(e?.models||[]).join(`, `),providers:(e?.providers||[]).join(`, `),rpm:e?.rpm||``,tpm:e?.tpm||``,budget_usd:e?.budget_usd||``,budget_period:e?.budget_period||`month`,expires_at:e?.expires_at?e.expires_at.slice(0,10):``,enabled:e?.enabled??!0}),[a,o]=M(i(e)),[s,c]=M(e),[l,u]=M({busy:!1,error:``});e!==s&&(c(e),o(i(e)),u({busy:!1,error:``}));let d=e=>({id:`k-`+e,name:e,value:a[e],onInput:t=>{let n=t.currentTarget.value;o(t=>({...t,[e]:n}))}});async function f(t){t.preventDefault();let i={name:a.name.trim(),tenant:a.tenant.trim(),models:kd(a.models),providers:kd(a.providers),rpm:Number(a.rpm)||0,tpm:Number(a.tpm)||0,budget_usd:Number(a.budget_usd)||0,enabled:a.enabled};if(i.budget_usd&&(i.budget_period=a.budget_period),a.expires_at?i.expires_at=new Date(a.expires_at+`T23:59:59Z`).toISOString():r||(i.expires_at=null),r)for(let e of[`tenant`,`models`,`providers`,`rpm`,`tpm`,`budget_usd`])i[e]&&i[e].length!==0||delete i[e];u({busy:!0,error:``});try{let t=r?await P(`/keys`,{method:`POST`,body:i}):await P(`/keys/`+encodeURIComponent(e.id),{method:`PATCH`,body:i});u({busy:!1,error:``}),n(t,r)}catch(e){u({busy:!1,error:e.message})}}return Q`<${Tu} open=${!!e} title=${r?`Create key`:`Edit key `+(e?.name||``)} onClose=${t} id="key-form">
     <form class="form" onSubmit=${f}>
       <label for="k-name">Name <input required maxlength="128" ...${d(`name`)} /></label>
       <label for="k-tenant">Tenant <input maxlength="128" ...${d(`tenant`)} placeholder="optional" /></label>
@@ -229,13 +229,13 @@
       <div class="row">
         <label for="k-budget_usd">Budget (USD) <input type="number" min="0" step="0.01" ...${d(`budget_usd`)} placeholder="none" /></label>
         <div class="field"><label for="k-budget_period">per</label>
-          <select ...${d(`budget_period`)} onChange=${e=>o({...a,budget_period:e.currentTarget.value})}>
+          <select ...${d(`budget_period`)} onChange=${e=>{let t=e.currentTarget.value;o(e=>({...e,budget_period:t}))}}>
             <option value="month">month</option><option value="day">day</option>
           </select>
         </div>
       </div>
       <label for="k-expires_at">Expires <input type="date" ...${d(`expires_at`)} /></label>
-      <label class="toggle"><input type="checkbox" name="enabled" checked=${a.enabled} onChange=${e=>o({...a,enabled:e.currentTarget.checked})} /> Enabled</label>
+      <label class="toggle"><input type="checkbox" name="enabled" checked=${a.enabled} onChange=${e=>{let t=e.currentTarget.checked;o(e=>({...e,enabled:t}))}} /> Enabled</label>
       ${l.error&&Q`<p class="form-error" role="alert">${l.error}</p>`}
       <div class="dialog-actions">
         <button type="button" onClick=${t}>Cancel</button>
