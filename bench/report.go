@@ -47,6 +47,8 @@ type scenarioReport struct {
 	// windows: how noisy the machine was.
 	ForeignCPU float64        `json:"foreign_cpu_share"`
 	Targets    []targetReport `json:"targets,omitempty"`
+	// Log is the result of a log-path scenario (log-10k).
+	Log *logReport `json:"log,omitempty"`
 }
 
 // pct are percentiles in milliseconds.
@@ -85,6 +87,10 @@ type targetReport struct {
 	// In-process measurement of the gateway's handler (see allocs.go).
 	AllocsPerReq float64 `json:"allocs_per_request,omitempty"`
 	BytesPerReq  float64 `json:"alloc_bytes_per_request,omitempty"`
+
+	// RequestLog is the gateway's request-log writer as its /metrics
+	// said at the end of the scenario.
+	RequestLog *logCounters `json:"request_log,omitempty"`
 
 	// open-streams
 	StreamsOpen    int     `json:"streams_open,omitempty"`
@@ -155,6 +161,10 @@ func printScenario(w io.Writer, s *scenarioReport, sc scenario) {
 			return
 		}
 	}
+	if s.Log != nil {
+		printLog(w, s)
+		return
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	var cols []string
 	var row func(t *targetReport) []string
@@ -193,6 +203,14 @@ func printScenario(w io.Writer, s *scenarioReport, sc scenario) {
 	for _, t := range s.Targets {
 		if t.FirstError != "" {
 			fmt.Fprintf(w, "  %s first error: %s\n", t.Target, t.FirstError)
+		}
+		if l := t.RequestLog; l != nil {
+			missing := ""
+			if n := l.Requests - l.Accounted(); n > 0 {
+				missing = fmt.Sprintf(", %d still unwritten", n)
+			}
+			fmt.Fprintf(w, "  %s request log (its /metrics at the end): %d requests, %d records written, %d spilled, %d dropped, %d failed batches%s\n",
+				t.Target, l.Requests, l.Written, l.Spilled, l.Dropped, l.WriteErrors, missing)
 		}
 	}
 	fmt.Fprintf(w, "  other processes used %.0f%% of the machine's CPU during this scenario\n", 100*s.ForeignCPU)
@@ -269,4 +287,25 @@ func pctStr(v float64) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.0f%%", 100*v)
+}
+
+// printLog writes a log-path scenario's table: the paced phase, then the
+// unpaced one.
+func printLog(w io.Writer, s *scenarioReport) {
+	l := s.Log
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "phase\trate\toffered\tin window\tin store\tspilled\tdropped\tmax queue\tclose s\tcpu s\tcpu µs/rec\tcores\t")
+	fmt.Fprintf(tw, "paced %d/s\t%.0f\t%d\t%d\t%d\t%d\t%d\t%d/%d\t%.2f\t%.2f\t%.1f\t%.2f\t\n",
+		l.RateTarget, l.OfferedRate, l.Offered, l.WrittenInWindow, l.Rows, l.Spilled, l.Dropped,
+		l.MaxQueueDepth, l.QueueSize, l.CloseSeconds, l.CPUSeconds, l.CPUUsPer, l.CPUCores)
+	if l.MaxSeconds > 0 {
+		fmt.Fprintf(tw, "unpaced\t%.0f\t%d\t-\t-\t%d\t%d\t-\t-\t-\t-\t-\t\n",
+			l.MaxRate, l.MaxRecords, l.MaxSpilled, l.MaxDropped)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "  %s\n", l.Verdict)
+	if l.MaxRate > 0 {
+		fmt.Fprintf(w, "  the writer sustains about %.0f records/s into SQLite here (%.1f× the target)\n", l.MaxRate, l.MaxRate/float64(l.RateTarget))
+	}
+	fmt.Fprintf(w, "  other processes used %.0f%% of the machine's CPU during this scenario\n", 100*s.ForeignCPU)
 }

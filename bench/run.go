@@ -22,6 +22,15 @@ func (h *harness) runScenario(sc scenario) scenarioReport {
 		return sr
 	}
 	fmt.Fprintf(os.Stderr, "bench: %s\n", sc.Name)
+	if sc.LogRate > 0 {
+		lr, foreign, err := h.measureLogPath(sc)
+		if err != nil {
+			sr.Error = err.Error()
+			return sr
+		}
+		sr.Log, sr.ForeignCPU = lr, foreign
+		return sr
+	}
 	var procs []*proc
 	defer func() {
 		for _, p := range procs {
@@ -47,7 +56,9 @@ func (h *harness) runScenario(sc scenario) scenarioReport {
 	}{
 		{targetFloor, func() (*target, error) { return h.startFloor(fakeURL) }},
 		{targetNginx, func() (*target, error) { return h.startNginx(fakeAddr, sc.Stream, conns) }},
-		{targetGateway, func() (*target, error) { return h.startGateway(sc.gatewayConfig(), fakeURL+"/v1") }},
+		{targetGateway, func() (*target, error) {
+			return h.startGateway(sc.gatewayConfig(), fakeURL+"/v1", sc.GatewayCheck != nil)
+		}},
 	}
 	for _, s := range starters {
 		if !want(s.name) {
@@ -92,6 +103,12 @@ func (h *harness) runScenario(sc scenario) scenarioReport {
 				return sr
 			}
 		}
+		if t.name == targetGateway && sc.GatewayCheck != nil {
+			if err := sc.GatewayCheck(t); err != nil {
+				sr.Error = fmt.Sprintf("%s: %v", t.name, err)
+				return sr
+			}
+		}
 	}
 	ours := []int{os.Getpid(), fake.pid()}
 	var foreign, total int64
@@ -113,6 +130,13 @@ func (h *harness) runScenario(sc scenario) scenarioReport {
 		if len(t.pids) > 0 {
 			if kb, err := memKB(t.pids, "VmHWM"); err == nil {
 				r.PeakRSSMB = float64(kb) / 1024
+			}
+		}
+		if t.name == targetGateway {
+			if lc, err := scrapeLogCounters(t.addr); err != nil {
+				r.FirstError = joinErr(r.FirstError, "metrics: "+err.Error())
+			} else {
+				r.RequestLog = lc
 			}
 		}
 		if t.name == targetGateway && h.allocs && !sc.OpenStreams {

@@ -54,6 +54,15 @@ type scenario struct {
 	// GatewayExpect is a response header the gateway must send once warm
 	// (e.g. a cache HIT), checked before measuring.
 	GatewayExpect [2]string
+	// GatewayCheck, when set, is run against the warm gateway before
+	// measuring, to prove the scenario measures what it says (e.g. that a
+	// guardrail is bound to the bench requests). The gateway's admin API
+	// is on for it (adminToken).
+	GatewayCheck func(t *target) error
+	// LogRate, when set, makes this a measurement of the request log path
+	// in-process (logpath.go) at this many records/s instead of a load
+	// against the targets.
+	LogRate int
 	// Targets limits the targets (default: all). A proxy that cannot do
 	// what the scenario measures (fail over between models) is left out.
 	Targets []string
@@ -96,6 +105,24 @@ limits:
 budgets:
   tenants:
     - {tenant: bench, usd: 1000000, period: month}
+`
+
+// fullPolicyGatewayConfig is the policy path plus one guardrail bound to
+// the bench model: a PII rule that masks e-mail addresses in the prompt
+// and the answer. Every request and answer is scanned; the bench prompt
+// holds no address, so nothing is replaced (the common case), and the
+// harness proves the rule is bound with one request that holds one (see
+// guardrailCheck).
+const fullPolicyGatewayConfig = policyGatewayConfig + `guardrails:
+  rule_sets:
+    pii:
+      rules:
+        - detect: email
+          action: mask
+          on: [prompt, response]
+  bindings:
+    - models: ["openai/*"]
+      rule_sets: [pii]
 `
 
 // scenarios is the benchmark, in run order.
@@ -163,7 +190,7 @@ func scenarios() []scenario {
 		},
 		{
 			Name:           "policy-c50",
-			What:           "non-streamed chat with a gateway key, rate limits, key and tenant budgets, the request log and metrics (no guardrail yet), 50 connections",
+			What:           "non-streamed chat with a gateway key, rate limits, key and tenant budgets, the request log and metrics (full-policy-c50 adds a guardrail), 50 connections",
 			Conns:          50,
 			Gateway:        policyGatewayConfig,
 			GatewayHeaders: [][2]string{{"Authorization", "Bearer " + benchGatewayKey}},
@@ -177,18 +204,27 @@ func scenarios() []scenario {
 			GatewayHeaders: [][2]string{{"Authorization", "Bearer " + benchGatewayKey}},
 		},
 		{
-			Name:  "full-policy-c50",
-			What:  "non-streamed chat through gateway key auth + rate limit + budget + async SQLite log + metrics + one guardrail, 50 connections",
-			Needs: "issue 8 (guardrails); the rest of the path is policy-c50",
-			Conns: 50,
-			// Gateway: defaultGatewayConfig + keys, limits, budget, logging,
-			// metrics and a guardrail; GatewayHeaders: the gateway key.
+			Name:           "full-policy-c50",
+			What:           "non-streamed chat through gateway key auth + rate limits + key and tenant budgets + async SQLite log + metrics + a PII guardrail (mask e-mail, prompt and answer), 50 connections",
+			Conns:          50,
+			Gateway:        fullPolicyGatewayConfig,
+			GatewayHeaders: [][2]string{{"Authorization", "Bearer " + benchGatewayKey}},
+			GatewayCheck:   guardrailCheck,
+			Targets:        []string{targetDirect, targetFloor, targetNginx, targetGateway},
 		},
 		{
-			Name:  "full-policy-c1",
-			What:  "the full policy path at 1 connection: latency added with every feature on",
-			Needs: "issue 8 (guardrails); the rest of the path is policy-c1",
-			Conns: 1,
+			Name:           "full-policy-c1",
+			What:           "the full policy path at 1 connection: latency added with every feature on, the guardrail included",
+			Conns:          1,
+			Gateway:        fullPolicyGatewayConfig,
+			GatewayHeaders: [][2]string{{"Authorization", "Bearer " + benchGatewayKey}},
+			GatewayCheck:   guardrailCheck,
+			Targets:        []string{targetDirect, targetFloor, targetNginx, targetGateway},
+		},
+		{
+			Name:    "log-10k",
+			What:    "the request log alone, in-process: chat records offered at 10,000/s to the real writer and SQLite store; do all reach the store without drops?",
+			LogRate: 10000,
 		},
 	}
 }

@@ -172,7 +172,7 @@ var gatewayListeningRE = regexp.MustCompile(`aigateway listening.*addr=(\S+)`)
 
 // startGateway runs the real aigateway binary with the scenario's config,
 // the way users run it.
-func (h *harness) startGateway(configYAML, fakeURL string) (*target, error) {
+func (h *harness) startGateway(configYAML, fakeURL string, admin bool) (*target, error) {
 	dir, err := os.MkdirTemp(h.tmp, "gateway")
 	if err != nil {
 		return nil, err
@@ -184,8 +184,8 @@ func (h *harness) startGateway(configYAML, fakeURL string) (*target, error) {
 	cmd := exec.Command(h.gatewayBin, "serve", "--listen", "127.0.0.1:0",
 		"--config", path, "--data-dir", filepath.Join(dir, "data"))
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "BENCH_FAKE_URL=" + fakeURL}
-	if h.profileDir != "" {
-		// profiles come from the admin API, which needs a token
+	if h.profileDir != "" || admin {
+		// profiles and checks use the admin API, which needs a token
 		cmd.Env = append(cmd.Env, "AIGATEWAY_ADMIN_TOKEN="+adminToken)
 	}
 	p, addr, err := startProc("gateway", cmd, gatewayListeningRE, 30*time.Second)
