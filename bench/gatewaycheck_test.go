@@ -141,3 +141,33 @@ func TestLogJudge(t *testing.T) {
 		}
 	}
 }
+
+// TestJudgeGoals: a target is met or not from its scenario, and not
+// measured when its scenario did not run or failed.
+func TestJudgeGoals(t *testing.T) {
+	r := &report{Scenarios: []scenarioReport{
+		{Name: "full-policy-c50", Targets: []targetReport{
+			{Target: targetNginx, RPS: 10000},
+			{Target: targetGateway, RPS: 6000, CPUUsPerReq: 95, IdleRSSMB: 28, RequestLog: &logCounters{Requests: 10, Written: 10}},
+		}},
+		{Name: "full-policy-c1", Error: "boom", Targets: []targetReport{{Target: targetGateway, AddedMS: &pct{P50: 0.1}}}},
+		{Name: "log-10k", Log: &logReport{Met: true, Verdict: "met: …"}},
+	}}
+	got := map[string]string{}
+	for _, g := range judgeGoals(r) {
+		got[g.Scenario+" "+g.Goal[:12]] = g.Verdict
+	}
+	for k, want := range map[string]string{
+		"full-policy-c50 full policy ":     goalMet,
+		"full-policy-c50 gateway CPU ":     goalNotMet,
+		"full-policy-c1 added latenc":      goalNotMeasured,
+		"chat-c1 added latenc":             goalNotMeasured,
+		"log-10k logging keep":             goalMet,
+		"full-policy-c50 gateway idle":     goalMet,
+		"1 gateway scenarios the gateway'": goalMet,
+	} {
+		if got[k] != want {
+			t.Errorf("%q: %q, want %q (all: %v)", k, got[k], want, got)
+		}
+	}
+}

@@ -166,6 +166,8 @@ func run(args []string) int {
 		printScenario(os.Stdout, &sr, sc)
 		rep.Scenarios = append(rep.Scenarios, sr)
 	}
+	rep.Goals = judgeGoals(rep)
+	printGoals(os.Stdout, rep.Goals)
 	rep.LoadAfter = loadAvg()
 	rep.Seconds = time.Since(rep.Started).Seconds()
 	path := *out

@@ -24,6 +24,8 @@ type report struct {
 	LoadAfter   float64          `json:"loadavg_after"`
 	NginxStatus string           `json:"nginx"`
 	Scenarios   []scenarioReport `json:"scenarios"`
+	// Goals are issue 10's performance targets judged from this run.
+	Goals []goalResult `json:"targets"`
 }
 
 // settings are the knobs of a run.
