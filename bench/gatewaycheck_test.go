@@ -130,10 +130,10 @@ func TestLogJudge(t *testing.T) {
 		t.Errorf("all stored: %s", ok.Verdict)
 	}
 	for _, r := range []logReport{
-		{RateTarget: 100, Seconds: 2, Offered: 200, Rows: 199},
-		{RateTarget: 100, Seconds: 2, Offered: 200, Rows: 200, Spilled: 1},
-		{RateTarget: 100, Seconds: 2, Offered: 200, Rows: 199, Dropped: 1},
-		{RateTarget: 100, Seconds: 2, Offered: 150, Rows: 150},
+		{RateTarget: 100, Seconds: 2, Offered: 200, OfferedRate: 100, Rows: 199},
+		{RateTarget: 100, Seconds: 2, Offered: 200, OfferedRate: 100, Rows: 200, Spilled: 1},
+		{RateTarget: 100, Seconds: 2, Offered: 200, OfferedRate: 100, Rows: 199, Dropped: 1},
+		{RateTarget: 100, Seconds: 2, Offered: 150, OfferedRate: 75, Rows: 150},
 	} {
 		r.judge()
 		if r.Met {
