@@ -54,19 +54,26 @@ func Values(r *usage.Record) []any {
 }
 
 // AppendValues appends r's column values in Columns order to dst: Values
-// without a slice per record. Optional numbers are their value or nil (a
-// pointer would make database/sql convert it by reflection).
+// without a slice per record. Integers are int64 and optional numbers their
+// value or nil: database/sql converts an int or a pointer by reflection.
 func AppendValues(dst []any, r *usage.Record) []any {
 	return append(dst,
 		r.ID, r.CreatedAt.UnixMicro(), r.EventID, r.DurationMS, optional(r.UpstreamMS), optional(r.TTFTMS),
 		r.KeyID, r.KeyName, r.Tenant, r.User, MetadataJSON(r.Metadata),
 		r.Ingress, r.Method, r.Path, r.Kind, r.Stream,
-		r.Provider, r.Model, r.ServedModel, r.Route, r.Status, r.Error,
+		r.Provider, r.Model, r.ServedModel, r.Route, int64(r.Status), r.Error,
 		r.InputTokens, r.OutputTokens, r.CachedTokens, r.Estimated, r.CostUSD,
-		r.CacheStatus, r.Step, r.Attempts, r.ClientIP,
-		optional(r.Feedback), optional(r.Score), nullString(r.Comment),
+		r.CacheStatus, int64(r.Step), int64(r.Attempts), r.ClientIP,
+		optionalInt(r.Feedback), optional(r.Score), nullString(r.Comment),
 		r.Truncated, r.RequestBody, r.ResponseBody,
 	)
+}
+
+func optionalInt(p *int) any {
+	if p == nil {
+		return nil
+	}
+	return int64(*p)
 }
 
 func optional[T any](p *T) any {

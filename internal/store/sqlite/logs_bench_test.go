@@ -28,11 +28,16 @@ func BenchmarkLogWrites(b *testing.B) {
 // process CPU time per record, which a machine shared with other work
 // disturbs far less than wall time.
 func BenchmarkInsertLogsCPU(b *testing.B) {
+	for _, batch := range []int{100, 500, 2000} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) { benchmarkInsertLogsCPU(b, batch) })
+	}
+}
+
+func benchmarkInsertLogsCPU(b *testing.B, batch int) {
 	s, err := sqlite.NewLogStore(context.Background(), storetest.SQLite(b))
 	if err != nil {
 		b.Fatal(err)
 	}
-	const batch = 500
 	base := time.Now()
 	recs := make([]*usage.Record, b.N)
 	for i := range recs {
