@@ -111,6 +111,10 @@ func nextChunk(n int) int {
 	return n
 }
 
+// insertSQL is the INSERT of n log rows. OR IGNORE skips a row whose id is
+// stored (spill replay), as ON CONFLICT (id) DO NOTHING would: id is the
+// only unique key and no NOT NULL column is given a NULL. Unlike an upsert
+// it cannot abort, so SQLite keeps no statement journal for it.
 func insertSQL(n int) string {
 	row := "(" + strings.TrimSuffix(strings.Repeat("?,", len(logsql.Columns)), ",") + ")"
 	return "INSERT OR IGNORE INTO " + logsql.Table + " (" + strings.Join(logsql.Columns, ", ") + ") VALUES " +
