@@ -12,8 +12,10 @@ package usage
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/aigateway/aigateway/internal/llm"
 )
@@ -120,29 +122,54 @@ func (r *Record) Finalize() {
 		p.value = acc.Response()
 	}
 	if p.value != nil {
-		if b, err := json.Marshal(p.value); err == nil {
+		if b, err := encodeJSON(p.value); err == nil {
 			resp = b
 		}
 	}
 	if p.remask != nil && len(resp) > 0 {
 		resp = []byte(p.remask(string(resp)))
 	}
-	out, t2 := capText(resp, p.cap)
+	// resp is the record's own (encoded here, or captured for it) and
+	// never written again: the record keeps it without a copy.
+	n, t2 := capLen(resp, p.cap)
+	out := ""
+	if n > 0 {
+		out = unsafe.String(&resp[0], n)
+	}
 	r.RequestBody, r.ResponseBody = req, out
 	r.Truncated = r.Truncated || t1 || t2
+}
+
+// encodeJSON encodes v. A value that encodes itself (the llm responses do,
+// byte for byte as json.Marshal does) skips json.Marshal's second pass
+// over its output, as the ingresses do when they answer the client.
+func encodeJSON(v any) ([]byte, error) {
+	if m, ok := v.(json.Marshaler); ok {
+		if rv := reflect.ValueOf(v); rv.Kind() != reflect.Pointer || !rv.IsNil() {
+			return m.MarshalJSON()
+		}
+	}
+	return json.Marshal(v)
 }
 
 // capText returns b as a string of at most max bytes, cut at a UTF-8
 // boundary, and whether it was cut.
 func capText(b []byte, max int) (string, bool) {
+	n, cut := capLen(b, max)
+	return string(b[:n]), cut
+}
+
+// capLen is the length of b cut to at most max bytes at a UTF-8 boundary,
+// and whether it was cut.
+func capLen(b []byte, max int) (int, bool) {
 	if max <= 0 || len(b) <= max {
-		return string(b), false
+		return len(b), false
 	}
 	cut := max
 	for cut > 0 && !utf8.RuneStart(b[cut]) {
 		cut--
 	}
-	return string(b[:cut]), true
+	return cut, true
 }
 
 // FeedbackUpdate changes a record's feedback; nil fields stay as they are.

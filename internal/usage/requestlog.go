@@ -41,23 +41,63 @@ func RequestLog(o LogOptions) pipeline.Middleware {
 				return res, err
 			}
 			var h pipeline.Completion
-			var cp *capture
 			if o.Payloads && !c.Options.NoLogPayload {
-				cp = newCapture(c.Body, o.MaxPayloadBytes, res)
-				h = cp.hooks()
-			}
-			h.OnDone = func(c *pipeline.Call, doneErr error) {
-				r := NewRecord(c, doneErr)
-				if cp != nil {
-					r.pending = cp.payload()
-					// the client got masked values back; the log keeps them masked
-					r.pending.remask = c.Remask
+				lc := &payloadLogCall{logCall: logCall{sink: o.Sink}}
+				lc.cp.start(c.Body, o.MaxPayloadBytes, res)
+				h.OnDone = lc.done
+				if lc.cp.acc != nil {
+					h.OnChunk = lc.cp.acc.Add
 				}
-				o.Sink.Enqueue(r)
+				if readsBody(res, err) {
+					h.OnRead = lc.cp.read
+				}
+			} else {
+				lc := &logCall{sink: o.Sink}
+				h.OnDone = lc.done
 			}
 			return pipeline.Complete(c, res, err, h), err
 		})
 	}
+}
+
+// logCall is what the stage keeps for one call, in one allocation: the
+// record and the numbers it points to.
+type logCall struct {
+	sink Sink
+	rec  Record
+	nums [2]int64 // rec.UpstreamMS and rec.TTFTMS point here
+}
+
+// done builds the record when the answer is complete and hands it on.
+func (lc *logCall) done(c *pipeline.Call, doneErr error) {
+	fillRecord(&lc.rec, &lc.nums, c, doneErr)
+	lc.sink.Enqueue(&lc.rec)
+}
+
+// payloadLogCall is a logCall that also captures the bodies.
+type payloadLogCall struct {
+	logCall
+	cp capture
+	pl payload
+}
+
+func (lc *payloadLogCall) done(c *pipeline.Call, doneErr error) {
+	fillRecord(&lc.rec, &lc.nums, c, doneErr)
+	lc.pl = lc.cp.payload()
+	// the client got masked values back; the log keeps them masked
+	lc.pl.remask = c.Remask
+	lc.rec.pending = &lc.pl
+	lc.sink.Enqueue(&lc.rec)
+}
+
+// readsBody reports whether the answer has a body that pipeline.Complete
+// reads through OnRead: a native response, or a native error's.
+func readsBody(res *pipeline.Result, err error) bool {
+	if err != nil {
+		var ne *pipeline.NativeError
+		return errors.As(err, &ne)
+	}
+	return res != nil && res.Stream == nil && res.Native != nil
 }
 
 // capture collects a call's bodies for its record. The request body is the
@@ -72,8 +112,8 @@ type capture struct {
 	acc      *llm.Accumulator
 }
 
-func newCapture(body []byte, max int, res *pipeline.Result) *capture {
-	cp := &capture{max: max, request: body}
+func (cp *capture) start(body []byte, max int, res *pipeline.Result) {
+	cp.max, cp.request = max, body
 	switch {
 	case res == nil:
 		// an error: a native error's body is read through OnRead
@@ -84,29 +124,21 @@ func newCapture(body []byte, max int, res *pipeline.Result) *capture {
 	case res.Embed != nil:
 		cp.value = res.Embed
 	}
-	return cp
 }
 
-func (cp *capture) hooks() pipeline.Completion {
-	var h pipeline.Completion
-	if cp.acc != nil {
-		h.OnChunk = cp.acc.Add
+func (cp *capture) read(b []byte) {
+	room := cp.max + 1 - len(cp.response)
+	if room <= 0 {
+		return
 	}
-	h.OnRead = func(b []byte) {
-		room := cp.max + 1 - len(cp.response)
-		if room <= 0 {
-			return
-		}
-		if len(b) > room {
-			b = b[:room]
-		}
-		cp.response = append(cp.response, b...)
+	if len(b) > room {
+		b = b[:room]
 	}
-	return h
+	cp.response = append(cp.response, b...)
 }
 
-func (cp *capture) payload() *payload {
-	p := &payload{cap: cp.max, request: cp.request, response: cp.response, value: cp.value}
+func (cp *capture) payload() payload {
+	p := payload{cap: cp.max, request: cp.request, response: cp.response, value: cp.value}
 	if cp.acc != nil {
 		p.value = cp.acc // folded into a response by Finalize, off the request path
 	}
@@ -116,8 +148,16 @@ func (cp *capture) payload() *payload {
 // NewRecord builds the record of a finished call; doneErr is what ended
 // its answer (see pipeline.Completion.OnDone).
 func NewRecord(c *pipeline.Call, doneErr error) *Record {
+	r := &Record{}
+	fillRecord(r, new([2]int64), c, doneErr)
+	return r
+}
+
+// fillRecord fills r for a finished call; nums holds the optional
+// numbers r points to.
+func fillRecord(r *Record, nums *[2]int64, c *pipeline.Call, doneErr error) {
 	o := &c.Outcome
-	r := &Record{
+	*r = Record{
 		ID:          c.ID,
 		EventID:     c.Options.EventID,
 		CreatedAt:   c.Start.UTC().Truncate(time.Microsecond),
@@ -155,15 +195,14 @@ func NewRecord(c *pipeline.Call, doneErr error) *Record {
 		r.CachedTokens = int64(o.Usage.CachedTokens())
 	}
 	if !o.UpstreamStart.IsZero() {
-		up := o.End.Sub(o.UpstreamStart).Milliseconds()
-		r.UpstreamMS = &up
+		nums[0] = o.End.Sub(o.UpstreamStart).Milliseconds()
+		r.UpstreamMS = &nums[0]
 	}
 	if !o.FirstByte.IsZero() {
-		ttft := o.FirstByte.Sub(c.Start).Milliseconds()
-		r.TTFTMS = &ttft
+		nums[1] = o.FirstByte.Sub(c.Start).Milliseconds()
+		r.TTFTMS = &nums[1]
 	}
 	r.Error = errorText(o.Err, doneErr)
-	return r
 }
 
 // errorText is what the record says went wrong: the call's error, or what

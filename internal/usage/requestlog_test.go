@@ -154,3 +154,21 @@ func BenchmarkRequestLogStage(b *testing.B) {
 		})
 	}
 }
+
+// The writer encodes a response with its own MarshalJSON; the bytes must
+// be json.Marshal's.
+func TestEncodeJSONMatchesMarshal(t *testing.T) {
+	answer := chatAnswer()
+	answer.Choices[0].Message.Content = llm.TextContent("a <b> & \"c\"")
+	var nilAnswer *llm.ChatResponse
+	for _, v := range []any{answer, *answer, nilAnswer, map[string]any{"x": 1}} {
+		got, err := encodeJSON(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := json.Marshal(v)
+		if string(got) != string(want) {
+			t.Fatalf("encodeJSON(%T)\n got %s\nwant %s", v, got, want)
+		}
+	}
+}

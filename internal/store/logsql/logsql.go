@@ -7,6 +7,8 @@ package logsql
 import (
 	"encoding/json"
 	"fmt"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -48,29 +50,115 @@ func SelectList(bodies bool) string {
 // Values returns r's column values in Columns order. Metadata is JSON text
 // (nil when empty); booleans are bool.
 func Values(r *usage.Record) []any {
-	return []any{
-		r.ID, r.CreatedAt.UnixMicro(), r.EventID, r.DurationMS, r.UpstreamMS, r.TTFTMS,
+	return AppendValues(make([]any, 0, len(Columns)), r)
+}
+
+// AppendValues appends r's column values in Columns order to dst: Values
+// without a slice per record. Integers are int64 and optional numbers their
+// value or nil: database/sql converts an int or a pointer by reflection.
+func AppendValues(dst []any, r *usage.Record) []any {
+	return append(dst,
+		r.ID, r.CreatedAt.UnixMicro(), r.EventID, r.DurationMS, optional(r.UpstreamMS), optional(r.TTFTMS),
 		r.KeyID, r.KeyName, r.Tenant, r.User, MetadataJSON(r.Metadata),
 		r.Ingress, r.Method, r.Path, r.Kind, r.Stream,
-		r.Provider, r.Model, r.ServedModel, r.Route, r.Status, r.Error,
+		r.Provider, r.Model, r.ServedModel, r.Route, int64(r.Status), r.Error,
 		r.InputTokens, r.OutputTokens, r.CachedTokens, r.Estimated, r.CostUSD,
-		r.CacheStatus, r.Step, r.Attempts, r.ClientIP,
-		r.Feedback, r.Score, nullString(r.Comment),
+		r.CacheStatus, int64(r.Step), int64(r.Attempts), r.ClientIP,
+		optionalInt(r.Feedback), optional(r.Score), nullString(r.Comment),
 		r.Truncated, r.RequestBody, r.ResponseBody,
+	)
+}
+
+func optionalInt(p *int) any {
+	if p == nil {
+		return nil
 	}
+	return int64(*p)
+}
+
+func optional[T any](p *T) any {
+	if p == nil {
+		return nil
+	}
+	return *p
 }
 
 // MetadataJSON encodes metadata, nil when there is none.
-func MetadataJSON(md map[string]any) *string {
+func MetadataJSON(md map[string]any) any {
 	if len(md) == 0 {
 		return nil
+	}
+	if b, ok := appendMetadataJSON(nil, md); ok {
+		return string(b)
 	}
 	b, err := json.Marshal(md)
 	if err != nil {
 		return nil
 	}
-	s := string(b)
-	return &s
+	return string(b)
+}
+
+// appendMetadataJSON encodes the common metadata (string, number and bool
+// values that need no escaping) exactly as json.Marshal does, without its
+// reflection; ok is false for anything else.
+func appendMetadataJSON(b []byte, md map[string]any) (_ []byte, ok bool) {
+	var keys [16]string
+	ks := keys[:0]
+	for k := range md {
+		if !plainJSONString(k) {
+			return b, false
+		}
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	b = append(b, '{')
+	for i, k := range ks {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = append(b, k...)
+		b = append(b, '"', ':')
+		switch v := md[k].(type) {
+		case string:
+			if !plainJSONString(v) {
+				return b, false
+			}
+			b = append(b, '"')
+			b = append(b, v...)
+			b = append(b, '"')
+		case bool:
+			b = strconv.AppendBool(b, v)
+		case float64:
+			// json.Marshal's format for the floats it writes without an
+			// exponent; the rest take the slow path.
+			if math.IsNaN(v) || math.IsInf(v, 0) || (v != 0 && (math.Abs(v) < 1e-6 || math.Abs(v) >= 1e21)) {
+				return b, false
+			}
+			b = strconv.AppendFloat(b, v, 'f', -1, 64)
+		case int:
+			b = strconv.AppendInt(b, int64(v), 10)
+		case int64:
+			b = strconv.AppendInt(b, v, 10)
+		case nil:
+			b = append(b, "null"...)
+		default:
+			return b, false
+		}
+	}
+	return append(b, '}'), true
+}
+
+// plainJSONString reports whether json.Marshal writes s between quotes
+// as it is: printable ASCII other than the characters it escapes.
+func plainJSONString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }
 
 func nullString(s string) *string {

@@ -76,10 +76,14 @@ var logMigrations = []string{
 type LogStore struct {
 	db *DB
 
-	mu         sync.Mutex
-	stmts      map[int]string // rows per INSERT → statement text
-	prepared   *sql.Stmt      // the full-chunk INSERT, parsed once
-	preparedMD *sql.Stmt      // the full-chunk metadata INSERT
+	mu    sync.Mutex
+	stmts map[stmtKey]*sql.Stmt // prepared multi-row INSERTs
+}
+
+// stmtKey names a prepared INSERT: which table, how many rows.
+type stmtKey struct {
+	metadata bool
+	rows     int
 }
 
 // NewLogStore migrates the log tables and returns the store.
@@ -87,24 +91,58 @@ func NewLogStore(ctx context.Context, db *DB) (*LogStore, error) {
 	if err := db.Migrate(ctx, "logs", logMigrations); err != nil {
 		return nil, err
 	}
-	return &LogStore{db: db, stmts: map[int]string{}}, nil
+	return &LogStore{db: db, stmts: map[stmtKey]*sql.Stmt{}}, nil
 }
 
-// rowsPerInsert keeps a multi-row INSERT well under SQLite's limit of
-// 32766 parameters.
-const rowsPerInsert = 200
+// chunkRows are the row counts of the prepared multi-row INSERTs. A batch
+// is cut greedily into them, so no batch size makes SQLite parse a
+// statement again (parsing one of thousands of parameters costs as much as
+// running it), and the largest stays well under SQLite's limit of 32766
+// parameters.
+var chunkRows = [...]int{256, 64, 16, 4, 1}
 
-func (s *LogStore) insertSQL(n int) string {
+// nextChunk is the rows of the next INSERT for n rows left.
+func nextChunk(n int) int {
+	for _, c := range chunkRows {
+		if n >= c {
+			return c
+		}
+	}
+	return n
+}
+
+// insertSQL is the INSERT of n log rows. OR IGNORE skips a row whose id is
+// stored (spill replay), as ON CONFLICT (id) DO NOTHING would: id is the
+// only unique key and no NOT NULL column is given a NULL. Unlike an upsert
+// it cannot abort, so SQLite keeps no statement journal for it.
+func insertSQL(n int) string {
+	row := "(" + strings.TrimSuffix(strings.Repeat("?,", len(logsql.Columns)), ",") + ")"
+	return "INSERT OR IGNORE INTO " + logsql.Table + " (" + strings.Join(logsql.Columns, ", ") + ") VALUES " +
+		strings.TrimSuffix(strings.Repeat(row+",", n), ",")
+}
+
+func metadataSQL(n int) string {
+	return "INSERT INTO " + logsql.MetadataTable + " (log_id, key, value) VALUES " +
+		strings.TrimSuffix(strings.Repeat("(?,?,?),", n), ",") + " ON CONFLICT DO NOTHING"
+}
+
+// stmt returns the prepared INSERT of k, preparing it on first use.
+func (s *LogStore) stmt(ctx context.Context, k stmtKey) (*sql.Stmt, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if q, ok := s.stmts[n]; ok {
-		return q
+	if st, ok := s.stmts[k]; ok {
+		return st, nil
 	}
-	row := "(" + strings.TrimSuffix(strings.Repeat("?,", len(logsql.Columns)), ",") + ")"
-	q := "INSERT INTO " + logsql.Table + " (" + strings.Join(logsql.Columns, ", ") + ") VALUES " +
-		strings.TrimSuffix(strings.Repeat(row+",", n), ",") + " ON CONFLICT (id) DO NOTHING"
-	s.stmts[n] = q
-	return q
+	q := insertSQL(k.rows)
+	if k.metadata {
+		q = metadataSQL(k.rows)
+	}
+	st, err := s.db.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("preparing log insert: %w", err)
+	}
+	s.stmts[k] = st
+	return st, nil
 }
 
 // InsertLogs implements store.LogStore: one transaction, multi-row inserts.
@@ -118,46 +156,27 @@ func (s *LogStore) InsertLogs(ctx context.Context, recs []*usage.Record) error {
 	}
 	defer tx.Rollback()
 	var md [][3]string
-	for start := 0; start < len(recs); start += rowsPerInsert {
-		chunk := recs[start:min(start+rowsPerInsert, len(recs))]
-		args := make([]any, 0, len(chunk)*len(logsql.Columns))
-		for _, r := range chunk {
-			args = append(args, logsql.Values(r)...)
+	args := make([]any, 0, min(len(recs), chunkRows[0])*len(logsql.Columns))
+	for len(recs) > 0 {
+		n := nextChunk(len(recs))
+		args = args[:0]
+		for _, r := range recs[:n] {
+			args = logsql.AppendValues(args, r)
 			md = append(md, logsql.MetadataRows(r)...)
 		}
-		if len(chunk) == rowsPerInsert {
-			// Parsing a statement of thousands of parameters costs as much
-			// as running it: full chunks reuse one prepared statement.
-			stmt, err := s.fullChunkStmt(ctx)
-			if err != nil {
-				return err
-			}
-			_, err = tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
-			if err != nil {
-				return fmt.Errorf("inserting logs: %w", err)
-			}
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, s.insertSQL(len(chunk)), args...); err != nil {
+		recs = recs[n:]
+		if err := s.exec(ctx, tx, stmtKey{rows: n}, args); err != nil {
 			return fmt.Errorf("inserting logs: %w", err)
 		}
 	}
-	for start := 0; start < len(md); start += metadataPerInsert {
-		chunk := md[start:min(start+metadataPerInsert, len(md))]
-		args := make([]any, 0, 3*len(chunk))
-		for _, m := range chunk {
+	for len(md) > 0 {
+		n := nextChunk(len(md))
+		args = args[:0]
+		for _, m := range md[:n] {
 			args = append(args, m[0], m[1], m[2])
 		}
-		var err error
-		if len(chunk) == metadataPerInsert {
-			var stmt *sql.Stmt
-			if stmt, err = s.fullMetadataStmt(ctx); err == nil {
-				_, err = tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
-			}
-		} else {
-			_, err = tx.ExecContext(ctx, metadataSQL(len(chunk)), args...)
-		}
-		if err != nil {
+		md = md[n:]
+		if err := s.exec(ctx, tx, stmtKey{metadata: true, rows: n}, args); err != nil {
 			return fmt.Errorf("inserting log metadata: %w", err)
 		}
 	}
@@ -167,39 +186,13 @@ func (s *LogStore) InsertLogs(ctx context.Context, recs []*usage.Record) error {
 	return nil
 }
 
-func (s *LogStore) fullChunkStmt(ctx context.Context) (*sql.Stmt, error) {
-	q := s.insertSQL(rowsPerInsert)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.prepared == nil {
-		stmt, err := s.db.PrepareContext(ctx, q)
-		if err != nil {
-			return nil, fmt.Errorf("preparing log insert: %w", err)
-		}
-		s.prepared = stmt
+func (s *LogStore) exec(ctx context.Context, tx *sql.Tx, k stmtKey, args []any) error {
+	st, err := s.stmt(ctx, k)
+	if err != nil {
+		return err
 	}
-	return s.prepared, nil
-}
-
-// metadataPerInsert is the metadata rows per INSERT.
-const metadataPerInsert = 500
-
-func metadataSQL(n int) string {
-	return "INSERT INTO " + logsql.MetadataTable + " (log_id, key, value) VALUES " +
-		strings.TrimSuffix(strings.Repeat("(?,?,?),", n), ",") + " ON CONFLICT DO NOTHING"
-}
-
-func (s *LogStore) fullMetadataStmt(ctx context.Context) (*sql.Stmt, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.preparedMD == nil {
-		stmt, err := s.db.PrepareContext(ctx, metadataSQL(metadataPerInsert))
-		if err != nil {
-			return nil, fmt.Errorf("preparing log metadata insert: %w", err)
-		}
-		s.preparedMD = stmt
-	}
-	return s.preparedMD, nil
+	_, err = tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	return err
 }
 
 func newBuilder() *logsql.Builder { return &logsql.Builder{Placeholder: logsql.Question} }
