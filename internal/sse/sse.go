@@ -8,7 +8,6 @@
 package sse
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -32,13 +31,18 @@ type Event struct {
 
 // Reader decodes events from a byte stream.
 type Reader struct {
-	br      *bufio.Reader
+	src io.Reader
+	// buf[r:w] is read but not yet parsed. It starts small and grows to
+	// the longest line seen: every open stream keeps one for its whole
+	// life, and it sits on top of the HTTP client's own buffer.
+	buf     []byte
+	r, w    int
+	err     error // from src, returned once buf is drained
 	max     int
 	data    []byte
 	name    string
 	id      string
 	hasData bool
-	line    []byte
 	pending [][]byte // lines split off at lone CRs, not yet processed
 }
 
@@ -49,13 +53,17 @@ func NewReader(r io.Reader) *Reader {
 
 // NewReaderSize returns a Reader whose events may be at most max bytes.
 func NewReaderSize(r io.Reader, max int) *Reader {
-	return &Reader{br: bufio.NewReaderSize(r, readBufferSize), max: max}
+	return &Reader{src: r, max: max}
 }
 
-// readBufferSize is the reader's buffer. Typical events are a few hundred
-// bytes and larger ones are assembled across reads, so it is small: every
-// open stream keeps one for its whole life.
-const readBufferSize = 4096
+const (
+	// initialBufferSize holds a typical event (a few hundred bytes) in one
+	// read; longer lines grow the buffer.
+	initialBufferSize = 512
+	// shrinkBufferSize: a buffer grown beyond it by one huge event is
+	// given back once drained, so a stream does not keep it to its end.
+	shrinkBufferSize = 64 << 10
+)
 
 // Next returns the next event with data. It returns io.EOF at the end of
 // the stream; an event that the stream ends without a blank line after is
@@ -120,34 +128,34 @@ func (r *Reader) field(line []byte) error {
 }
 
 // nextLine returns the next line without its terminator (LF, CRLF or CR).
+// The line points into the buffer: it is valid until the next call.
 func (r *Reader) nextLine() ([]byte, error) {
 	if len(r.pending) > 0 {
 		l := r.pending[0]
 		r.pending = r.pending[1:]
 		return l, nil
 	}
-	r.line = r.line[:0]
+	var line []byte
 	for {
-		chunk, err := r.br.ReadSlice('\n')
-		if len(r.line)+len(chunk) > r.max+2 {
+		if i := bytes.IndexByte(r.buf[r.r:r.w], '\n'); i >= 0 {
+			line = r.buf[r.r : r.r+i]
+			r.r += i + 1
+			break
+		}
+		if r.w-r.r > r.max+2 {
 			return nil, ErrEventTooLarge
 		}
-		r.line = append(r.line, chunk...)
-		if err == bufio.ErrBufferFull {
-			continue
+		if r.err != nil {
+			if r.r == r.w {
+				return nil, r.err
+			}
+			line = r.buf[r.r:r.w] // the last line, without terminator
+			r.r = r.w
+			break
 		}
-		if err != nil && (err != io.EOF || len(r.line) == 0) {
-			return nil, err
-		}
-		break
+		r.fill()
 	}
-	line := r.line
-	if n := len(line); n > 0 && line[n-1] == '\n' {
-		line = line[:n-1]
-		if n := len(line); n > 0 && line[n-1] == '\r' {
-			line = line[:n-1]
-		}
-	} else if n := len(line); n > 0 && line[n-1] == '\r' {
+	if n := len(line); n > 0 && line[n-1] == '\r' {
 		line = line[:n-1]
 	}
 	if bytes.IndexByte(line, '\r') >= 0 {
@@ -156,6 +164,37 @@ func (r *Reader) nextLine() ([]byte, error) {
 		return parts[0], nil
 	}
 	return line, nil
+}
+
+// fill reads once from src into the buffer, making room first: it moves
+// the unread bytes to the front, grows a full buffer, and gives back one
+// that a huge event grew once it is nearly empty.
+func (r *Reader) fill() {
+	unread := r.w - r.r
+	switch {
+	case r.buf == nil:
+		r.buf = make([]byte, initialBufferSize)
+	case len(r.buf) > shrinkBufferSize && unread < initialBufferSize:
+		r.buf = append(make([]byte, 0, initialBufferSize), r.buf[r.r:r.w]...)[:initialBufferSize]
+	case unread == len(r.buf):
+		// nextLine refuses lines over max+2 bytes before asking for more
+		r.buf = append(r.buf, make([]byte, min(len(r.buf), r.max+3-len(r.buf)))...)
+	case r.r > 0:
+		copy(r.buf, r.buf[r.r:r.w])
+	}
+	r.r, r.w = 0, unread
+	for range 100 {
+		n, err := r.src.Read(r.buf[r.w:])
+		r.w += n
+		if err != nil {
+			r.err = err
+			return
+		}
+		if n > 0 {
+			return
+		}
+	}
+	r.err = io.ErrNoProgress
 }
 
 // AppendEvent appends one event in wire form to dst: an optional event line,
