@@ -84,9 +84,6 @@ func NewObservability(ctx context.Context, cfg *config.Config, stores *Stores, l
 				Replayed: s.Replayed, Dropped: s.Dropped, Err: s.FailedBatches}
 		})
 	}
-	// The vocabulary loads in the background so the first call without
-	// provider usage does not wait for it.
-	go o.Estimator.Warm()
 	if r := cfg.Logs.Retention; r.MaxAge > 0 || r.MaxCount > 0 {
 		o.pruned.Add(1)
 		go o.pruneLoop(usage.Retention{MaxAge: r.MaxAge.D(), MaxCount: r.MaxCount}, r.Interval.D())

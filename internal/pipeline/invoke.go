@@ -129,31 +129,13 @@ func invokeStream(ctx context.Context, c *Call, p provider.Provider, req *llm.Ch
 		return nil, err
 	}
 	c.Outcome.FirstByte = time.Now()
-	ps := &peekedStream{Stream: s, first: first, eof: err == io.EOF}
-	return &Result{Stream: WrapStream(ps, StreamHooks{OnChunk: func(ch *llm.ChatChunk) {
+	// the first chunk is replayed by the wrapper itself, not by one more
+	// layer that every later Recv would pass through
+	return &Result{Stream: &hookedStream{Stream: s, first: first, eof: err == io.EOF, hooks: []StreamHooks{{OnChunk: func(ch *llm.ChatChunk) {
 		if ch.Usage != nil {
 			c.Outcome.Usage, c.Outcome.UsageKnown = *ch.Usage, true
 		}
-	}})}, nil
-}
-
-// peekedStream replays an already received first chunk.
-type peekedStream struct {
-	llm.Stream
-	first *llm.ChatChunk
-	eof   bool
-}
-
-func (s *peekedStream) Recv() (*llm.ChatChunk, error) {
-	if s.first != nil {
-		c := s.first
-		s.first = nil
-		return c, nil
-	}
-	if s.eof {
-		return nil, io.EOF
-	}
-	return s.Stream.Recv()
+	}}}}}, nil
 }
 
 // maxUsageScan bounds how much of a native response is kept to read usage

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"github.com/aigateway/aigateway/internal/llm"
 )
@@ -21,19 +22,47 @@ type StreamHooks struct {
 	OnDone func(err error)
 }
 
-// WrapStream returns s with hooks attached.
+// WrapStream returns s with hooks attached. Stages wrap a stream one after
+// another, inner first; wrapping a stream WrapStream returned, before
+// anything has read from it, gives one wrapper that runs both sets of
+// hooks (the inner's first, as nesting would) rather than a wrapper
+// around a wrapper: a stream waits for its next event through every
+// layer, so each layer would be one more stack frame held for the
+// stream's whole life, on every open stream.
 func WrapStream(s llm.Stream, h StreamHooks) llm.Stream {
-	return &hookedStream{Stream: s, hooks: h}
+	if in, ok := s.(*hookedStream); ok && !in.wrapped && !in.finished.Load() {
+		in.wrapped = true
+		return &hookedStream{Stream: in.Stream, first: in.first, eof: in.eof, hooks: append(in.hooks, h)}
+	}
+	return &hookedStream{Stream: s, hooks: []StreamHooks{h}}
 }
 
 type hookedStream struct {
 	llm.Stream
-	hooks StreamHooks
+	hooks []StreamHooks // innermost first
+	// first is a chunk already received from Stream, to deliver before
+	// reading on; eof says Stream ended right after it.
+	first *llm.ChatChunk
+	eof   bool
 	once  sync.Once
+	// finished is set when the done hooks have run, wrapped when another
+	// wrapper took the hooks over: such a stream is only ever nested, so
+	// that no hook runs twice.
+	finished atomic.Bool
+	wrapped  bool
 }
 
 func (s *hookedStream) Recv() (*llm.ChatChunk, error) {
-	c, err := s.Stream.Recv()
+	var c *llm.ChatChunk
+	var err error
+	switch {
+	case s.first != nil:
+		c, s.first = s.first, nil
+	case s.eof:
+		err = io.EOF
+	default:
+		c, err = s.Stream.Recv()
+	}
 	if err != nil {
 		if err == io.EOF {
 			s.done(nil)
@@ -42,8 +71,10 @@ func (s *hookedStream) Recv() (*llm.ChatChunk, error) {
 		}
 		return nil, err
 	}
-	if s.hooks.OnChunk != nil {
-		s.hooks.OnChunk(c)
+	for i := range s.hooks {
+		if f := s.hooks[i].OnChunk; f != nil {
+			f(c)
+		}
 	}
 	return c, nil
 }
@@ -56,8 +87,11 @@ func (s *hookedStream) Close() error {
 
 func (s *hookedStream) done(err error) {
 	s.once.Do(func() {
-		if s.hooks.OnDone != nil {
-			s.hooks.OnDone(err)
+		s.finished.Store(true)
+		for i := range s.hooks {
+			if f := s.hooks[i].OnDone; f != nil {
+				f(err)
+			}
 		}
 	})
 }

@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -67,16 +66,18 @@ func Decode(cfg DecodeConfig) Middleware {
 	}
 }
 
-// ReadBody reads r's body up to max bytes; a larger body is a 413.
+// ReadBody reads r's body up to max bytes; a larger body is a 413. A body
+// of the declared length fills a buffer of exactly that size: the call
+// keeps it for its whole life (a stream's too).
 func ReadBody(r *http.Request, max int64) ([]byte, error) {
 	if r.ContentLength > max {
 		return nil, gwerr.TooLarge(max)
 	}
-	var buf bytes.Buffer
+	var buf []byte
 	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength) + bytes.MinRead)
+		buf = make([]byte, 0, r.ContentLength)
 	}
-	_, err := buf.ReadFrom(io.LimitReader(r.Body, max+1))
+	buf, err := readAll(buf, io.LimitReader(r.Body, max+1))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -84,8 +85,38 @@ func ReadBody(r *http.Request, max int64) ([]byte, error) {
 		}
 		return nil, gwerr.BadRequest("", "could not read request body: %v", err)
 	}
-	if int64(buf.Len()) > max {
+	if int64(len(buf)) > max {
 		return nil, gwerr.TooLarge(max)
 	}
-	return buf.Bytes(), nil
+	return buf, nil
+}
+
+// readAll appends what r holds to buf, like io.ReadAll. When buf is full
+// it first reads one byte, so that a body exactly as long as declared
+// ends without the buffer growing.
+func readAll(buf []byte, r io.Reader) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			var one [1]byte
+			n, err := r.Read(one[:])
+			buf = append(buf, one[:n]...)
+			if err == io.EOF {
+				return buf, nil
+			}
+			if err != nil {
+				return buf, err
+			}
+			if len(buf) == cap(buf) {
+				buf = append(buf, make([]byte, 512)...)[:len(buf)]
+			}
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }

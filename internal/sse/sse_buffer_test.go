@@ -11,7 +11,7 @@ import (
 // open stream keeps one; events of any size up to the bound still arrive
 // whole, also when the upstream delivers them a byte at a time.
 func TestEventsLargerThanTheBuffer(t *testing.T) {
-	big := strings.Repeat("x", 3*readBufferSize+17)
+	big := strings.Repeat("x", 3*shrinkBufferSize+17)
 	for _, tc := range []struct {
 		name string
 		in   string
@@ -49,5 +49,42 @@ func TestEventsLargerThanTheBuffer(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestBufferGrowsAndShrinks: the buffer starts small, grows for a long
+// line and is given back once a huge event is drained, so a stream that
+// once carried one does not keep its buffer to the end.
+func TestBufferGrowsAndShrinks(t *testing.T) {
+	big := strings.Repeat("x", 2*shrinkBufferSize)
+	r := NewReader(io.MultiReader(strings.NewReader("data: a\n\n"), strings.NewReader("data: "+big+"\n\n"),
+		strings.NewReader("data: b\n\n"), strings.NewReader("data: c\n\n")))
+	for i, want := range []string{"a", big, "b", "c"} {
+		ev, err := r.Next()
+		if err != nil || string(ev.Data) != want {
+			t.Fatalf("event %d: %d bytes, %v", i, len(ev.Data), err)
+		}
+		switch i {
+		case 0:
+			if len(r.buf) != initialBufferSize {
+				t.Fatalf("buffer after a small event: %d bytes, want %d", len(r.buf), initialBufferSize)
+			}
+		case 3:
+			if len(r.buf) > shrinkBufferSize {
+				t.Fatalf("buffer after the huge event drained: %d bytes", len(r.buf))
+			}
+		}
+	}
+}
+
+// TestUnterminatedLineTooLarge: a line that never ends is refused at the
+// bound instead of growing the buffer without limit.
+func TestUnterminatedLineTooLarge(t *testing.T) {
+	r := NewReaderSize(iotest.HalfReader(strings.NewReader("data: "+strings.Repeat("x", 10000))), 1000)
+	if _, err := r.Next(); err != ErrEventTooLarge {
+		t.Fatalf("err = %v, want ErrEventTooLarge", err)
+	}
+	if len(r.buf) > 2*1003 {
+		t.Fatalf("buffer grew to %d bytes for a bound of 1000", len(r.buf))
 	}
 }

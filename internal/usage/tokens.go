@@ -18,8 +18,12 @@ type Estimator struct {
 	o200k, cl100k *encoding
 }
 
-// encoding is a vocabulary loaded on first use (about 200 ms and 20 MB for
-// o200k_base). Loaded vocabularies are immutable and shared by every
+// encoding is a vocabulary loaded on first use, by the first call that
+// needs an estimate (about 200 ms and 20 MB of heap for o200k_base). It is
+// not loaded at startup: providers report usage for almost every call, so
+// most gateways never need it and an idle one stays small. Concurrent
+// first callers wait for that one load; calls that need no estimate never
+// touch it. Loaded vocabularies are immutable and shared by every
 // Estimator of the process, so they load once however many gateways a
 // process builds.
 type encoding struct {
@@ -40,10 +44,6 @@ var (
 func NewEstimator() *Estimator {
 	return &Estimator{o200k: sharedO200k, cl100k: sharedCl100k}
 }
-
-// Warm loads the vocabulary of newer OpenAI models (used for every other
-// vendor too), so the first call without provider usage does not wait.
-func (e *Estimator) Warm() { e.o200k.get() }
 
 func (e *encoding) get() *tiktoken.Tiktoken {
 	e.once.Do(func() {

@@ -174,7 +174,9 @@ func WriteNative(w http.ResponseWriter, c *pipeline.Call, nr *pipeline.NativeRes
 	}
 	rc := http.NewResponseController(w)
 	_ = rc.Flush()
-	buf := make([]byte, 32<<10)
+	// every open stream keeps this buffer: events are small, and each read
+	// returns what has arrived, so a larger one would mostly stay empty
+	buf := make([]byte, nativeStreamBufferSize)
 	for {
 		n, err := nr.Body.Read(buf)
 		if n > 0 {
@@ -200,6 +202,9 @@ func WriteNative(w http.ResponseWriter, c *pipeline.Call, nr *pipeline.NativeRes
 		}
 	}
 }
+
+// nativeStreamBufferSize is the copy buffer of a native event stream.
+const nativeStreamBufferSize = 4 << 10
 
 // LogFailure logs gateway faults (5xx that are the gateway's own) for the
 // operator; client and provider errors are the request log's business.

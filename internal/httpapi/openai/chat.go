@@ -84,28 +84,68 @@ func (h *Chat) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	switch {
-	case res.Stream != nil:
+	if res.Stream != nil {
+		// this frame stays on the stack for the whole stream: keep it small
 		WriteStream(w, c, res.Stream, c.Chat.WantsUsageInStream())
-	case res.Chat != nil:
-		// MarshalJSON gives json.Marshal's bytes without its second pass
-		body, err := res.Chat.MarshalJSON()
-		if err != nil {
-			httpx.WriteError(w, c, gwerr.Internal(fmt.Errorf("encoding chat response: %w", err)), httpx.FormatOpenAI)
-			return
-		}
-		httpx.WriteBody(w, c, http.StatusOK, body)
-	default:
-		httpx.WriteError(w, c, gwerr.Internal(fmt.Errorf("pipeline returned no chat result")), httpx.FormatOpenAI)
+		return
 	}
+	writeChat(w, c, res)
+}
+
+// writeChat writes a non-streamed answer.
+func writeChat(w http.ResponseWriter, c *pipeline.Call, res *pipeline.Result) {
+	if res.Chat == nil {
+		httpx.WriteError(w, c, gwerr.Internal(fmt.Errorf("pipeline returned no chat result")), httpx.FormatOpenAI)
+		return
+	}
+	// MarshalJSON gives json.Marshal's bytes without its second pass
+	body, err := res.Chat.MarshalJSON()
+	if err != nil {
+		httpx.WriteError(w, c, gwerr.Internal(fmt.Errorf("encoding chat response: %w", err)), httpx.FormatOpenAI)
+		return
+	}
+	httpx.WriteBody(w, c, http.StatusOK, body)
 }
 
 // WriteStream sends chunks as OpenAI server-sent events, flushing each one
 // as it arrives. The final usage-only chunk is passed on only when the
 // client asked for it. A failure after the headers are sent becomes an
 // error event, never a silent cut.
+//
+// The handler goroutine waits for every next event inside this loop, so
+// its frame, and those of the handler above it, are on the stack of every
+// open stream for the stream's whole life: the Go runtime halves a
+// goroutine's stack only while less than a quarter of it is in use, and a
+// few hundred bytes more here keep 8 KiB more per stream. The rarer work
+// lives in functions of its own.
 func WriteStream(w http.ResponseWriter, c *pipeline.Call, s llm.Stream, includeUsage bool) {
 	defer s.Close()
+	ew := startStream(w, c)
+	for {
+		ch, err := s.Recv()
+		if err != nil {
+			ew.end(err)
+			return
+		}
+		if len(ch.Choices) == 0 && ch.Usage != nil && !includeUsage {
+			continue
+		}
+		if !ew.write(ch) {
+			return
+		}
+	}
+}
+
+// eventWriter writes one call's event stream.
+type eventWriter struct {
+	w   http.ResponseWriter
+	rc  *http.ResponseController
+	c   *pipeline.Call
+	buf []byte
+}
+
+// startStream sends the headers of an event stream.
+func startStream(w http.ResponseWriter, c *pipeline.Call) *eventWriter {
 	h := w.Header()
 	httpx.WriteOutcomeHeaders(h, c)
 	h.Set("Content-Type", "text/event-stream")
@@ -113,45 +153,47 @@ func WriteStream(w http.ResponseWriter, c *pipeline.Call, s llm.Stream, includeU
 	h.Set("X-Accel-Buffering", "no")
 	c.Outcome.Status = http.StatusOK
 	w.WriteHeader(http.StatusOK)
-	rc := http.NewResponseController(w)
-	var buf []byte
-	for {
-		ch, err := s.Recv()
-		if err == io.EOF {
-			buf = append(buf[:0], "data: [DONE]\n\n"...)
-			if _, err := w.Write(buf); err == nil {
-				_ = rc.Flush()
-			}
-			return
+	return &eventWriter{w: w, rc: http.NewResponseController(w), c: c}
+}
+
+// write sends one chunk as an event and flushes it; a failure is the
+// call's error, and false.
+func (ew *eventWriter) write(ch *llm.ChatChunk) bool {
+	data := ch.Raw
+	if data == nil {
+		var err error
+		if data, err = ch.MarshalJSON(); err != nil {
+			ew.c.Outcome.Err = gwerr.Internal(err)
+			_, _ = ew.w.Write(sse.AppendEvent(ew.buf[:0], "", gwerr.OpenAIJSON(gwerr.Internal(err))))
+			return false
 		}
-		if err != nil {
-			ge := gwerr.As(err)
-			c.Outcome.Err = ge
-			if ge.Status != gwerr.StatusClientClosed {
-				_, _ = w.Write(sse.AppendEvent(buf[:0], "", gwerr.OpenAIJSON(ge)))
-				_ = rc.Flush()
-			}
-			return
+	}
+	ew.buf = sse.AppendEvent(ew.buf[:0], "", data)
+	if _, err := ew.w.Write(ew.buf); err != nil {
+		ew.c.Outcome.Err = err
+		return false
+	}
+	if err := ew.rc.Flush(); err != nil {
+		ew.c.Outcome.Err = err
+		return false
+	}
+	return true
+}
+
+// end ends an event stream: [DONE] at its end, an error event when it
+// broke (none when the client has gone).
+func (ew *eventWriter) end(err error) {
+	if err == io.EOF {
+		ew.buf = append(ew.buf[:0], "data: [DONE]\n\n"...)
+		if _, err := ew.w.Write(ew.buf); err == nil {
+			_ = ew.rc.Flush()
 		}
-		if len(ch.Choices) == 0 && ch.Usage != nil && !includeUsage {
-			continue
-		}
-		data := ch.Raw
-		if data == nil {
-			if data, err = ch.MarshalJSON(); err != nil {
-				c.Outcome.Err = gwerr.Internal(err)
-				_, _ = w.Write(sse.AppendEvent(buf[:0], "", gwerr.OpenAIJSON(gwerr.Internal(err))))
-				return
-			}
-		}
-		buf = sse.AppendEvent(buf[:0], "", data)
-		if _, err := w.Write(buf); err != nil {
-			c.Outcome.Err = err
-			return
-		}
-		if err := rc.Flush(); err != nil {
-			c.Outcome.Err = err
-			return
-		}
+		return
+	}
+	ge := gwerr.As(err)
+	ew.c.Outcome.Err = ge
+	if ge.Status != gwerr.StatusClientClosed {
+		_, _ = ew.w.Write(sse.AppendEvent(ew.buf[:0], "", gwerr.OpenAIJSON(ge)))
+		_ = ew.rc.Flush()
 	}
 }

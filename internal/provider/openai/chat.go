@@ -95,43 +95,56 @@ type chunkOrError struct {
 	Error json.RawMessage `json:"error"`
 }
 
+// Recv waits for the next event with a small frame: a stream waits in it
+// for its whole life, on the stack of the handler goroutine; decoding the
+// event happens in a call of its own.
 func (s *stream) Recv() (*llm.ChatChunk, error) {
-	if s.done {
-		return nil, io.EOF
-	}
-	for {
-		ev, err := s.r.Next()
-		if err == io.EOF {
-			// A stream that ends without [DONE] has still delivered all it
-			// had; providers differ here, so end cleanly.
-			s.done = true
-			return nil, io.EOF
-		}
+	for !s.done {
+		data, err := s.r.NextData()
 		if err != nil {
-			return nil, gwerr.FromTransport(s.id, fmt.Errorf("reading stream: %w", err))
+			return nil, s.readFailed(err)
 		}
-		data := bytes.TrimSpace(ev.Data)
-		if len(data) == 0 {
-			continue
+		if ch, err := s.decode(data); ch != nil || err != nil {
+			return ch, err
 		}
-		if bytes.Equal(data, doneMarker) {
-			s.done = true
-			return nil, io.EOF
-		}
-		var ce chunkOrError
-		if err := json.Unmarshal(data, &ce); err != nil {
-			return nil, invalidResponse(s.id, err)
-		}
-		if len(ce.Error) > 0 && string(ce.Error) != "null" {
-			typ, code, param, msg := ParseError(data)
-			e := gwerr.Upstream(http.StatusBadGateway, typ, code, provider.RedactSecret(msg, s.key))
-			e.Param = param
-			return nil, e
-		}
-		ch := ce.ChatChunk
-		ch.Raw = bytes.Clone(data)
-		return &ch, nil
 	}
+	return nil, io.EOF
+}
+
+func (s *stream) readFailed(err error) error {
+	if err == io.EOF {
+		// A stream that ends without [DONE] has still delivered all it
+		// had; providers differ here, so end cleanly.
+		s.done = true
+		return io.EOF
+	}
+	return gwerr.FromTransport(s.id, fmt.Errorf("reading stream: %w", err))
+}
+
+// decode turns one event into a chunk; neither a chunk nor an error means
+// there is none in it (an empty event, or [DONE], which ends the stream).
+func (s *stream) decode(data []byte) (*llm.ChatChunk, error) {
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 {
+		return nil, nil
+	}
+	if bytes.Equal(data, doneMarker) {
+		s.done = true
+		return nil, nil
+	}
+	var ce chunkOrError
+	if err := json.Unmarshal(data, &ce); err != nil {
+		return nil, invalidResponse(s.id, err)
+	}
+	if len(ce.Error) > 0 && string(ce.Error) != "null" {
+		typ, code, param, msg := ParseError(data)
+		e := gwerr.Upstream(http.StatusBadGateway, typ, code, provider.RedactSecret(msg, s.key))
+		e.Param = param
+		return nil, e
+	}
+	ch := ce.ChatChunk
+	ch.Raw = bytes.Clone(data)
+	return &ch, nil
 }
 
 func (s *stream) Close() error {
