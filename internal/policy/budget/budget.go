@@ -70,14 +70,18 @@ func New(o Options) pipeline.Middleware {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
+	local := store.IsInProcess(o.Spend)
 	return func(next pipeline.Handler) pipeline.Handler {
-		return &stage{o: o, next: next}
+		return &stage{o: o, next: next, local: local}
 	}
 }
 
 type stage struct {
 	o    Options
 	next pipeline.Handler
+	// local: the spend store is in-process, read without a timeout and
+	// charged inline
+	local bool
 }
 
 // budget is one budget that applies to a call, in the current period.
@@ -104,9 +108,7 @@ func (s *stage) Serve(ctx context.Context, c *pipeline.Call) (*pipeline.Result, 
 	for i, b := range bs {
 		counters[i] = b.counter
 	}
-	tctx, cancel := context.WithTimeout(ctx, s.o.Timeout)
-	spent, err := s.o.Spend.Spent(tctx, counters)
-	cancel()
+	spent, err := s.spent(ctx, counters)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, gwerr.As(ctx.Err())
@@ -138,6 +140,17 @@ func (s *stage) Serve(ctx context.Context, c *pipeline.Call) (*pipeline.Result, 
 	res, err := s.next.Serve(ctx, c)
 	s.charge(c, bs, res, err)
 	return res, err
+}
+
+// spent bounds a remote store's read by the timeout; an in-process one
+// answers at once.
+func (s *stage) spent(ctx context.Context, counters []string) ([]float64, error) {
+	if s.local {
+		return s.o.Spend.Spent(ctx, counters)
+	}
+	tctx, cancel := context.WithTimeout(ctx, s.o.Timeout)
+	defer cancel()
+	return s.o.Spend.Spent(tctx, counters)
 }
 
 // budgets lists the budgets that apply to a call now.
@@ -182,13 +195,20 @@ func (s *stage) charge(c *pipeline.Call, bs []budget, res *pipeline.Result, err 
 			// kept a day past the period, so a late charge still lands
 			ttl = max(ttl, b.resets.Sub(now)+24*time.Hour)
 		}
-		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
+		record := func(ctx context.Context) {
 			if err := s.o.Spend.AddSpend(ctx, counters, cost, ttl); err != nil {
 				n := s.o.Faults.Add(1)
 				s.o.Log.Warn("recording spend", "error", err, "usd", cost, "faults", n)
 			}
+		}
+		if s.local { // a few additions under a mutex: no goroutine needed
+			record(context.Background())
+			return
+		}
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			record(ctx)
 		}()
 	}
 	if err != nil || res == nil {

@@ -162,15 +162,25 @@ func actualTokens(c *pipeline.Call) (int64, bool) {
 	return int64(u.PromptTokens + u.CompletionTokens), true
 }
 
-// adjust corrects a charge off the request path.
+// adjust corrects a charge: off the request path for a remote limiter,
+// inline (it takes a mutex for a few additions) for an in-process one.
 func (s *stage) adjust(ch store.Charge, delta int64) {
+	if s.local {
+		s.adjusted(s.o.Limiter.Adjust(context.Background(), ch, delta))
+		return
+	}
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		if err := s.o.Limiter.Adjust(ctx, ch, delta); err != nil {
-			if n := s.o.Faults.Add(1); n%100 == 1 {
-				s.o.Log.Warn("reconciling token usage with the rate-limit store", "error", err, "faults", n)
-			}
-		}
+		s.adjusted(s.o.Limiter.Adjust(ctx, ch, delta))
 	}()
+}
+
+func (s *stage) adjusted(err error) {
+	if err == nil {
+		return
+	}
+	if n := s.o.Faults.Add(1); n%100 == 1 {
+		s.o.Log.Warn("reconciling token usage with the rate-limit store", "error", err, "faults", n)
+	}
 }

@@ -89,14 +89,18 @@ func New(o Options) pipeline.Middleware {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
+	local := store.IsInProcess(o.Limiter)
 	return func(next pipeline.Handler) pipeline.Handler {
-		return &stage{o: o, next: next}
+		return &stage{o: o, next: next, local: local}
 	}
 }
 
 type stage struct {
 	o    Options
 	next pipeline.Handler
+	// local: the limiter is in-process, called without a timeout and
+	// adjusted inline
+	local bool
 }
 
 // window is a store window with what the stage needs to explain it.
@@ -134,9 +138,7 @@ func (s *stage) Serve(ctx context.Context, c *pipeline.Call) (*pipeline.Result, 
 	for i := range ws {
 		sw[i] = ws[i].Window
 	}
-	tctx, cancel := context.WithTimeout(ctx, s.o.Timeout)
-	res, err := s.o.Limiter.Take(tctx, sw)
-	cancel()
+	res, err := s.take(ctx, sw)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, gwerr.As(ctx.Err())
@@ -153,6 +155,17 @@ func (s *stage) Serve(ctx context.Context, c *pipeline.Call) (*pipeline.Result, 
 	out, err := s.next.Serve(ctx, c)
 	s.reconcile(c, ws, res.Charges, out, err)
 	return out, err
+}
+
+// take bounds a remote limiter's Take by the timeout; an in-process one
+// answers at once.
+func (s *stage) take(ctx context.Context, sw []store.Window) (store.TakeResult, error) {
+	if s.local {
+		return s.o.Limiter.Take(ctx, sw)
+	}
+	tctx, cancel := context.WithTimeout(ctx, s.o.Timeout)
+	defer cancel()
+	return s.o.Limiter.Take(tctx, sw)
 }
 
 func (s *stage) fault(ctx context.Context, c *pipeline.Call, err error) (*pipeline.Result, error) {

@@ -266,4 +266,10 @@ func fixedKey(key string, b int64) string { return key + ":" + strconv.FormatInt
 
 func ms(n int64) time.Duration { return time.Duration(max(n, 0)) * time.Millisecond }
 
-var _ store.Limiter = (*Limiter)(nil)
+// InProcess implements store.InProcess.
+func (l *Limiter) InProcess() bool { return true }
+
+var (
+	_ store.Limiter   = (*Limiter)(nil)
+	_ store.InProcess = (*Limiter)(nil)
+)
