@@ -196,6 +196,9 @@ func (m *Message) UnmarshalJSON(b []byte) error {
 
 // MarshalJSON encodes the known members followed by Extra.
 func (m Message) MarshalJSON() ([]byte, error) {
+	if m.Content.kind != contentParts && len(m.ToolCalls) == 0 && len(m.Extra) == 0 {
+		return appendPlainMessage(make([]byte, 0, 64+len(m.Content.text)+len(m.ReasoningContent)), &m), nil
+	}
 	b, err := json.Marshal(m.wire())
 	if err != nil {
 		return nil, err

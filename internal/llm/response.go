@@ -58,14 +58,22 @@ func (r *ChatResponse) UnmarshalJSON(b []byte) error {
 // MarshalJSON encodes the known members followed by Extra, byte for byte
 // as json.Marshal does, so encoders may call it directly.
 func (r ChatResponse) MarshalJSON() ([]byte, error) {
-	if r.Choices == nil {
-		r.Choices = []Choice{}
-	}
-	b, err := json.Marshal(chatResponseJSON(r))
+	b, err := appendChatResponse(make([]byte, 0, r.sizeHint()), &r)
 	if err != nil {
 		return nil, err
 	}
 	return appendExtra(b, r.Extra)
+}
+
+// sizeHint is about the encoded size, so the encoder grows its buffer at
+// most once or twice.
+func (r *ChatResponse) sizeHint() int {
+	n := 256 + len(r.ID) + len(r.Model)
+	for i := range r.Choices {
+		m := &r.Choices[i].Message
+		n += 96 + len(m.Content.text) + len(m.ReasoningContent) + len(r.Choices[i].Logprobs)
+	}
+	return n
 }
 
 // Usage is token usage in OpenAI's shape.

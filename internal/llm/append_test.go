@@ -1,0 +1,106 @@
+package llm
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+)
+
+// responseSamples are chat responses whose hand-written encoding must be
+// json.Marshal's.
+var responseSamples = []string{
+	`{"id":"c","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"a <b> & c \u2028 \u2029 \u0000 \u001f \b\f\n\r\t \"q\" \\ é 😀"},"finish_reason":"stop","logprobs":null}],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3},"system_fingerprint":"fp"}`,
+	`{"id":"c","choices":[{"message":{"role":"assistant","content":null,"tool_calls":[{"id":"t","type":"function","function":{"name":"f","arguments":"{}"}}],"annotations":[]}}],"service_tier":"default","x":{"y":"<z>"}}`,
+	`{"id":"c","choices":[{"index":1,"message":{"role":"assistant","content":"x","name":"n","tool_call_id":"t","refusal":"no <","reasoning_content":"because"},"finish_reason":"length","logprobs":{ "content" : [ {"token":"<"} ] }}],"usage":{"prompt_tokens":5,"completion_tokens":6,"total_tokens":11,"prompt_tokens_details":{"cached_tokens":2,"cache_write_tokens":1,"audio_tokens":3},"completion_tokens_details":{"reasoning_tokens":4,"audio_tokens":1}}}`,
+	`{"choices":[{"message":{"role":"user","content":[{"type":"text","text":"p"}]}}],"usage":{"prompt_tokens":0,"completion_tokens":0,"total_tokens":0,"prompt_tokens_details":{"cached_tokens":0},"completion_tokens_details":{"reasoning_tokens":0}}}`,
+	`{"choices":[{"message":{"role":"assistant","content":"","refusal":""}}]}`,
+	"{\"id\":\"\xff\xfe bad utf8 \xe2\x80\",\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"\xed\xa0\x80 surrogate\"}}]}",
+	`{}`,
+}
+
+// marshalResponseGeneral is ChatResponse.MarshalJSON as encoding/json
+// writes it: the reference for the hand-written encoder.
+func marshalResponseGeneral(t *testing.T, r ChatResponse) []byte {
+	t.Helper()
+	if r.Choices == nil {
+		r.Choices = []Choice{}
+	}
+	for i := range r.Choices {
+		m := &r.Choices[i].Message
+		// Message.MarshalJSON's general path, for every message
+		b, err := json.Marshal(m.wire())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, err = appendExtra(b, m.Extra); err != nil {
+			t.Fatal(err)
+		}
+		if len(m.Extra) == 0 && m.Content.kind != contentParts && len(m.ToolCalls) == 0 {
+			if got, _ := m.MarshalJSON(); !bytes.Equal(got, b) {
+				t.Fatalf("Message.MarshalJSON differs\n fast: %s\n json: %s", got, b)
+			}
+		}
+	}
+	b, err := json.Marshal(chatResponseJSON(r))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := appendExtra(b, r.Extra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func checkResponseEncoding(t *testing.T, in []byte) {
+	var r ChatResponse
+	if err := r.UnmarshalJSON(in); err != nil {
+		return
+	}
+	got, err := r.MarshalJSON()
+	want := marshalResponseGeneral(t, r)
+	if err != nil {
+		t.Fatalf("%q: MarshalJSON: %v", in, err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%q: encodings differ\n hand: %s\n json: %s", in, got, want)
+	}
+	if viaJSON, err := json.Marshal(r); err != nil || !bytes.Equal(viaJSON, got) {
+		t.Fatalf("%q: json.Marshal gives %s (%v), MarshalJSON %s", in, viaJSON, err, got)
+	}
+}
+
+func TestAppendMatchesJSONMarshal(t *testing.T) {
+	for _, s := range responseSamples {
+		checkResponseEncoding(t, []byte(s))
+	}
+	for _, s := range []string{"", "plain", "<>&", "\u2028\u2029", "\x00\x01\x1f\x7f", "\xff", "\xe2\x80", "é😀", `"\`} {
+		want, _ := json.Marshal(s)
+		if got := appendJSONString(nil, s); !bytes.Equal(got, want) {
+			t.Errorf("appendJSONString(%q) = %s, want %s", s, got, want)
+		}
+	}
+}
+
+// FuzzChatResponseEncoding compares the hand-written response encoder
+// with encoding/json on whatever decodes as a response.
+func FuzzChatResponseEncoding(f *testing.F) {
+	for _, s := range responseSamples {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		checkResponseEncoding(t, b)
+		// and every string, anywhere it decodes
+		var s string
+		if json.Unmarshal(b, &s) == nil {
+			want, _ := json.Marshal(s)
+			if got := appendJSONString(nil, s); !bytes.Equal(got, want) {
+				t.Fatalf("appendJSONString(%q) = %s, want %s", s, got, want)
+			}
+		}
+		want, _ := json.Marshal(string(b))
+		if got := appendJSONString(nil, string(b)); !bytes.Equal(got, want) {
+			t.Fatalf("appendJSONString(%q) = %s, want %s", b, got, want)
+		}
+	})
+}
