@@ -3,6 +3,7 @@ package llm
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"testing"
 )
 
@@ -103,4 +104,51 @@ func FuzzChatResponseEncoding(f *testing.F) {
 			t.Fatalf("appendJSONString(%q) = %s, want %s", b, got, want)
 		}
 	})
+}
+
+func checkResponseDecoding(t *testing.T, in []byte) {
+	var fast, general ChatResponse
+	okFast := decodeResponseFast(in, &fast)
+	errGeneral := general.unmarshalGeneral(in)
+	if !okFast {
+		var direct ChatResponse
+		if err := direct.UnmarshalJSON(in); (err == nil) != (errGeneral == nil) {
+			t.Fatalf("%q: UnmarshalJSON error %v, general %v", in, err, errGeneral)
+		}
+		return
+	}
+	if errGeneral != nil {
+		t.Fatalf("%q: fast path accepted what encoding/json rejects: %v", in, errGeneral)
+	}
+	if !reflect.DeepEqual(fast, general) {
+		t.Fatalf("%q: decoded differently\n fast: %#v\n json: %#v", in, fast, general)
+	}
+}
+
+func TestResponseFastDecode(t *testing.T) {
+	fastOnes := 0
+	for _, s := range append(responseSamples,
+		`{"id":"a","choices":[{"index":0,"message":{"role":"assistant","content":"x"},"finish_reason":null,"logprobs":null}],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3,"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0}}}`,
+		`{"id":"a","ID":"b"}`, `{"id":"a","id":"b"}`, `{"created":1.5}`, `{"created":null}`, `{"choices":[null]}`,
+		`{"choices":null,"usage":null}`, `{"choices":[]}`, `{"x":1,"x":2}`, `{"usage":{"Prompt_tokens":1}}`,
+		`{"choices":[{"Index":1}]}`, `{"created":99999999999999999999}`, `{"id":"a"} x`, `{"a\u0062":1}`,
+	) {
+		var r ChatResponse
+		if decodeResponseFast([]byte(s), &r) {
+			fastOnes++
+		}
+		checkResponseDecoding(t, []byte(s))
+	}
+	if fastOnes < 5 {
+		t.Errorf("only %d samples took the fast path", fastOnes)
+	}
+}
+
+// FuzzChatResponseDecoding compares the one-scan response decoder with
+// encoding/json on arbitrary input.
+func FuzzChatResponseDecoding(f *testing.F) {
+	for _, s := range responseSamples {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(checkResponseDecoding)
 }

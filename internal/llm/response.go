@@ -42,6 +42,14 @@ var chatResponseKeys = map[string]bool{
 // UnmarshalJSON decodes the known members and keeps the rest in Extra. It
 // validates b itself, so it may be called directly on untrusted bytes.
 func (r *ChatResponse) UnmarshalJSON(b []byte) error {
+	if decodeResponseFast(b, r) {
+		return nil
+	}
+	return r.unmarshalGeneral(b)
+}
+
+// unmarshalGeneral is UnmarshalJSON through encoding/json.
+func (r *ChatResponse) unmarshalGeneral(b []byte) error {
 	var w chatResponseJSON
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
