@@ -152,3 +152,50 @@ func FuzzChatResponseDecoding(f *testing.F) {
 	}
 	f.Fuzz(checkResponseDecoding)
 }
+
+func checkRequestDecoding(t *testing.T, in []byte) {
+	var fast, general ChatRequest
+	okFast := decodeRequestFast(in, &fast)
+	errGeneral := general.unmarshalGeneral(in)
+	if !okFast {
+		return
+	}
+	if errGeneral != nil {
+		t.Fatalf("%q: fast path accepted what encoding/json rejects: %v", in, errGeneral)
+	}
+	if !reflect.DeepEqual(fast, general) {
+		t.Fatalf("%q: decoded differently\n fast: %#v\n json: %#v", in, fast, general)
+	}
+}
+
+var requestDecodeSamples = []string{
+	`{"model":"openai/gpt-4o-mini","messages":[{"role":"system","content":"You are a helpful assistant."},{"role":"user","content":"Say hello."}],"max_tokens":256}`,
+	`{"model":"m","messages":[],"stream":true,"stream_options":{"include_usage":true,"x":1},"temperature":0.7,"top_p":1,"n":2,"presence_penalty":-0.5,"frequency_penalty":1e-3,"seed":-42,"user":"u","reasoning_effort":"low","max_completion_tokens":9,"metadata":{"a":"<b>"},"logit_bias":{"1":2}}`,
+	`{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"x"}]}]}`,
+	`{"model":"m","messages":[null]}`, `{"model":"m","Model":"n"}`, `{"model":"m","model":"n"}`, `{"temperature":1e400}`,
+	`{"max_tokens":1.0}`, `{"max_tokens":null}`, `{"stream":null}`, `{"stop":"x"}`, `{"stream_options":{"Include_usage":true}}`,
+	`{"messages":{}}`, `{"x":1,"x":2}`, `{"seed":-0}`, `{"temperature":-0}`,
+}
+
+func TestRequestFastDecode(t *testing.T) {
+	fastOnes := 0
+	for _, s := range append(requestDecodeSamples, requestSamples...) {
+		var r ChatRequest
+		if decodeRequestFast([]byte(s), &r) {
+			fastOnes++
+		}
+		checkRequestDecoding(t, []byte(s))
+	}
+	if fastOnes < 4 {
+		t.Errorf("only %d samples took the fast path", fastOnes)
+	}
+}
+
+// FuzzChatRequestDecoding compares the one-scan request decoder with
+// encoding/json on arbitrary input.
+func FuzzChatRequestDecoding(f *testing.F) {
+	for _, s := range append(requestDecodeSamples, requestSamples...) {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(checkRequestDecoding)
+}

@@ -78,6 +78,14 @@ var chatRequestKeys = map[string]bool{
 // validates b itself (as json.Unmarshal does), so it may be called directly
 // on untrusted bytes.
 func (r *ChatRequest) UnmarshalJSON(b []byte) error {
+	if decodeRequestFast(b, r) {
+		return nil
+	}
+	return r.unmarshalGeneral(b)
+}
+
+// unmarshalGeneral is UnmarshalJSON through encoding/json.
+func (r *ChatRequest) unmarshalGeneral(b []byte) error {
 	var w chatRequestJSON
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err

@@ -1,0 +1,201 @@
+package llm
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+)
+
+// decodeRequestFast decodes a chat request in its usual shape (model,
+// messages, stream, stream_options, numeric sampling parameters, user,
+// reasoning_effort, members the type does not model) in one scan after
+// json.Valid, instead of encoding/json's reflective decoder plus
+// collectExtra's second scan. It reports false, leaving r untouched, for
+// anything else (stop, tools, tool_choice, response_format, a null, a
+// repeated or case-variant key, a key with escapes); UnmarshalJSON then
+// takes the general path, so the result is always what json.Unmarshal
+// gives (FuzzChatRequestDecoding).
+func decodeRequestFast(b []byte, r *ChatRequest) bool {
+	if !json.Valid(b) {
+		return false
+	}
+	var w ChatRequest
+	var seen uint32
+	_, err := scanObjectEnd(b, func(mb objectMember) error {
+		if mb.escaped || isNull(mb.value) {
+			return errStop
+		}
+		bit := uint32(0)
+		var err error
+		switch string(mb.rawKey) {
+		case "model":
+			bit = 1 << 0
+			err = stringMember(mb.value, &w.Model)
+		case "messages":
+			bit = 1 << 1
+			err = decodeMessagesFast(mb.value, &w.Messages)
+		case "stream":
+			bit = 1 << 2
+			err = boolMember(mb.value, &w.Stream)
+		case "stream_options":
+			bit = 1 << 3
+			w.StreamOptions = new(StreamOptions)
+			err = decodeStreamOptionsFast(mb.value, w.StreamOptions)
+		case "max_tokens":
+			bit = 1 << 4
+			w.MaxTokens, err = intMember(mb.value)
+		case "max_completion_tokens":
+			bit = 1 << 5
+			w.MaxCompletionTokens, err = intMember(mb.value)
+		case "temperature":
+			bit = 1 << 6
+			w.Temperature, err = floatMember(mb.value)
+		case "top_p":
+			bit = 1 << 7
+			w.TopP, err = floatMember(mb.value)
+		case "n":
+			bit = 1 << 8
+			w.N, err = intMember(mb.value)
+		case "presence_penalty":
+			bit = 1 << 9
+			w.PresencePenalty, err = floatMember(mb.value)
+		case "frequency_penalty":
+			bit = 1 << 10
+			w.FrequencyPenalty, err = floatMember(mb.value)
+		case "seed":
+			bit = 1 << 11
+			n, ok := plainInt(mb.value, 64)
+			if !ok {
+				return errStop
+			}
+			w.Seed = &n
+		case "user":
+			bit = 1 << 12
+			err = stringMember(mb.value, &w.User)
+		case "reasoning_effort":
+			bit = 1 << 13
+			err = stringMember(mb.value, &w.ReasoningEffort)
+		case "stop", "tools", "tool_choice", "parallel_tool_calls", "response_format":
+			return errStop
+		default:
+			if !unknownKey(mb.rawKey, chatRequestKeyList) {
+				return errStop
+			}
+			if w.Extra == nil {
+				w.Extra = make(Extra, 2)
+			}
+			k := string(mb.rawKey)
+			if _, dup := w.Extra[k]; dup {
+				return errStop
+			}
+			w.Extra[k] = json.RawMessage(bytes.Clone(mb.value))
+			return nil
+		}
+		if err != nil || seen&bit != 0 {
+			return errStop
+		}
+		seen |= bit
+		return nil
+	})
+	if err != nil {
+		return false
+	}
+	*r = w
+	return true
+}
+
+var chatRequestKeyList = func() []string {
+	keys := make([]string, 0, len(chatRequestKeys))
+	for k := range chatRequestKeys {
+		keys = append(keys, k)
+	}
+	return keys
+}()
+
+func decodeMessagesFast(v []byte, out *[]Message) error {
+	n := 0
+	if err := scanArray(v, func([]byte) error { n++; return nil }); err != nil {
+		return err
+	}
+	ms := make([]Message, n)
+	i := 0
+	err := scanArray(v, func(e []byte) error {
+		if isNull(e) {
+			return errStop // json leaves a zero message; not worth a case
+		}
+		// what json.Unmarshal calls with these bytes
+		if err := ms[i].UnmarshalJSON(e); err != nil {
+			return errStop
+		}
+		i++
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	*out = ms
+	return nil
+}
+
+func decodeStreamOptionsFast(v []byte, o *StreamOptions) error {
+	seen := false
+	_, err := scanObjectEnd(v, func(mb objectMember) error {
+		if mb.escaped {
+			return errStop
+		}
+		if string(mb.rawKey) == "include_usage" {
+			if seen {
+				return errStop
+			}
+			seen = true
+			return boolMember(mb.value, &o.IncludeUsage)
+		}
+		if !unknownKey(mb.rawKey, []string{"include_usage"}) {
+			return errStop
+		}
+		return nil
+	})
+	return err
+}
+
+func stringMember(v []byte, dst *string) error {
+	s, ok := plainString(v)
+	if !ok {
+		return errStop
+	}
+	*dst = s
+	return nil
+}
+
+func boolMember(v []byte, dst *bool) error {
+	switch string(v) {
+	case "true":
+		*dst = true
+	case "false":
+		*dst = false
+	default:
+		return errStop
+	}
+	return nil
+}
+
+func intMember(v []byte) (*int, error) {
+	n, ok := plainInt(v, 0)
+	if !ok {
+		return nil, errStop
+	}
+	i := int(n)
+	return &i, nil
+}
+
+// floatMember parses a number as encoding/json does into a float64.
+func floatMember(v []byte) (*float64, error) {
+	if len(v) == 0 || (v[0] != '-' && (v[0] < '0' || v[0] > '9')) {
+		return nil, errStop
+	}
+	f, err := strconv.ParseFloat(string(v), 64)
+	if err != nil {
+		return nil, errStop
+	}
+	return &f, nil
+}
