@@ -175,6 +175,8 @@ var requestDecodeSamples = []string{
 	`{"model":"m","messages":[null]}`, `{"model":"m","Model":"n"}`, `{"model":"m","model":"n"}`, `{"temperature":1e400}`,
 	`{"max_tokens":1.0}`, `{"max_tokens":null}`, `{"stream":null}`, `{"stop":"x"}`, `{"stream_options":{"Include_usage":true}}`,
 	`{"messages":{}}`, `{"x":1,"x":2}`, `{"seed":-0}`, `{"temperature":-0}`,
+	`{"model":"m","messages":[{"role":"user","content":"x"}],"stop":["a","b"],"tools":[{"type":"function","function":{"name":"f","description":"d","parameters":{"type":"object","properties":{"a":{"type":"string"}}}}}],"tool_choice":"auto","parallel_tool_calls":false,"response_format":{"type":"json_schema","json_schema":{"name":"s","schema":{}}}}`,
+	`{"tool_choice":{"type":"function","function":{"name":"f"}},"stop":"x"}`, `{"tools":[{"Type":"function"}]}`, `{"stop":5}`,
 }
 
 func TestRequestFastDecode(t *testing.T) {

@@ -10,9 +10,10 @@ import (
 // messages, stream, stream_options, numeric sampling parameters, user,
 // reasoning_effort, members the type does not model) in one scan after
 // json.Valid, instead of encoding/json's reflective decoder plus
-// collectExtra's second scan. It reports false, leaving r untouched, for
-// anything else (stop, tools, tool_choice, response_format, a null, a
-// repeated or case-variant key, a key with escapes); UnmarshalJSON then
+// collectExtra's second scan; stop, tools, tool_choice and
+// response_format go to encoding/json on their own bytes. It reports
+// false, leaving r untouched, for anything else (a null, a repeated or
+// case-variant key, a key with escapes); UnmarshalJSON then
 // takes the general path, so the result is always what json.Unmarshal
 // gives (FuzzChatRequestDecoding).
 func decodeRequestFast(b []byte, r *ChatRequest) bool {
@@ -75,8 +76,24 @@ func decodeRequestFast(b []byte, r *ChatRequest) bool {
 		case "reasoning_effort":
 			bit = 1 << 13
 			err = stringMember(mb.value, &w.ReasoningEffort)
-		case "stop", "tools", "tool_choice", "parallel_tool_calls", "response_format":
-			return errStop
+		// the structured members, each by encoding/json on its own bytes:
+		// what it would do with them inside the whole object
+		case "stop":
+			bit = 1 << 14
+			err = subValue(mb.value, &w.Stop)
+		case "tools":
+			bit = 1 << 15
+			err = subValue(mb.value, &w.Tools)
+		case "tool_choice":
+			bit = 1 << 16
+			err = subValue(mb.value, &w.ToolChoice)
+		case "parallel_tool_calls":
+			bit = 1 << 17
+			w.ParallelToolCalls = new(bool)
+			err = boolMember(mb.value, w.ParallelToolCalls)
+		case "response_format":
+			bit = 1 << 18
+			err = subValue(mb.value, &w.ResponseFormat)
 		default:
 			if !unknownKey(mb.rawKey, chatRequestKeyList) {
 				return errStop
@@ -156,6 +173,14 @@ func decodeStreamOptionsFast(v []byte, o *StreamOptions) error {
 		return nil
 	})
 	return err
+}
+
+// subValue decodes one member's bytes with encoding/json.
+func subValue(v []byte, dst any) error {
+	if json.Unmarshal(v, dst) != nil {
+		return errStop
+	}
+	return nil
 }
 
 func stringMember(v []byte, dst *string) error {
