@@ -132,6 +132,8 @@ func TestResponseFastDecode(t *testing.T) {
 		`{"id":"a","ID":"b"}`, `{"id":"a","id":"b"}`, `{"created":1.5}`, `{"created":null}`, `{"choices":[null]}`,
 		`{"choices":null,"usage":null}`, `{"choices":[]}`, `{"x":1,"x":2}`, `{"usage":{"Prompt_tokens":1}}`,
 		`{"choices":[{"Index":1}]}`, `{"created":99999999999999999999}`, `{"id":"a"} x`, `{"a\u0062":1}`,
+		`{"created":01}`, `{"x":tru}`, `{"choices":[{"logprobs":[1,]}]}`, `{"choices":[{"x":{]}]}`, `{"usage":{"x":-}}`,
+		`{"usage":{"prompt_tokens_details":{"x":01}}}`, `{"choices":[{"index":0},]}`, `{"id":"a",}`, `{"id":"a"}}`,
 	) {
 		var r ChatResponse
 		if decodeResponseFast([]byte(s), &r) {
@@ -177,6 +179,11 @@ var requestDecodeSamples = []string{
 	`{"messages":{}}`, `{"x":1,"x":2}`, `{"seed":-0}`, `{"temperature":-0}`,
 	`{"model":"m","messages":[{"role":"user","content":"x"}],"stop":["a","b"],"tools":[{"type":"function","function":{"name":"f","description":"d","parameters":{"type":"object","properties":{"a":{"type":"string"}}}}}],"tool_choice":"auto","parallel_tool_calls":false,"response_format":{"type":"json_schema","json_schema":{"name":"s","schema":{}}}}`,
 	`{"tool_choice":{"type":"function","function":{"name":"f"}},"stop":"x"}`, `{"tools":[{"Type":"function"}]}`, `{"stop":5}`,
+	// invalid JSON the scanner must not let through
+	`{"max_tokens":01}`, `{"max_tokens":-}`, `{"temperature":0x1p-2}`, `{"temperature":1.}`, `{"temperature":.5}`,
+	`{"temperature":Inf}`, `{"temperature":1e}`, `{"temperature":1_0}`, `{"x":tru}`, `{"x":[1,]}`, `{"x":{"a":1,}}`,
+	`{"model":"m"}}`, `{"model":"m",}`, `{"model":"m"` + "\x00" + `}`, "{\"x\x01\":1}", `{"stream_options":{"x":nul}}`,
+	`{"messages":[{"role":"user","content":"x"},]}`, `{"messages":[{"role":"user","x":[}]}`,
 }
 
 func TestRequestFastDecode(t *testing.T) {

@@ -8,21 +8,19 @@ import (
 
 // decodeRequestFast decodes a chat request in its usual shape (model,
 // messages, stream, stream_options, numeric sampling parameters, user,
-// reasoning_effort, members the type does not model) in one scan after
-// json.Valid, instead of encoding/json's reflective decoder plus
-// collectExtra's second scan; stop, tools, tool_choice and
+// reasoning_effort, members the type does not model) in one scan,
+// validating as it goes as decodeResponseFast does, instead of
+// encoding/json's validation pass, its reflective decoder and
+// collectExtra's scan; stop, tools, tool_choice and
 // response_format go to encoding/json on their own bytes. It reports
 // false, leaving r untouched, for anything else (a null, a repeated or
 // case-variant key, a key with escapes); UnmarshalJSON then
 // takes the general path, so the result is always what json.Unmarshal
 // gives (FuzzChatRequestDecoding).
 func decodeRequestFast(b []byte, r *ChatRequest) bool {
-	if !json.Valid(b) {
-		return false
-	}
 	var w ChatRequest
 	var seen uint32
-	_, err := scanObjectEnd(b, func(mb objectMember) error {
+	end, err := scanObjectEnd(b, func(mb objectMember) error {
 		if mb.escaped || isNull(mb.value) {
 			return errStop
 		}
@@ -95,7 +93,7 @@ func decodeRequestFast(b []byte, r *ChatRequest) bool {
 			bit = 1 << 18
 			err = subValue(mb.value, &w.ResponseFormat)
 		default:
-			if !unknownKey(mb.rawKey, chatRequestKeyList) {
+			if !unknownKey(mb.rawKey, chatRequestKeyList) || !json.Valid(mb.value) {
 				return errStop
 			}
 			if w.Extra == nil {
@@ -114,7 +112,7 @@ func decodeRequestFast(b []byte, r *ChatRequest) bool {
 		seen |= bit
 		return nil
 	})
-	if err != nil {
+	if err != nil || skipSpace(b, end) != len(b) {
 		return false
 	}
 	*r = w
@@ -167,7 +165,7 @@ func decodeStreamOptionsFast(v []byte, o *StreamOptions) error {
 			seen = true
 			return boolMember(mb.value, &o.IncludeUsage)
 		}
-		if !unknownKey(mb.rawKey, []string{"include_usage"}) {
+		if !unknownKey(mb.rawKey, []string{"include_usage"}) || !json.Valid(mb.value) {
 			return errStop
 		}
 		return nil
@@ -215,7 +213,7 @@ func intMember(v []byte) (*int, error) {
 
 // floatMember parses a number as encoding/json does into a float64.
 func floatMember(v []byte) (*float64, error) {
-	if len(v) == 0 || (v[0] != '-' && (v[0] < '0' || v[0] > '9')) {
+	if !isJSONNumber(v) {
 		return nil, errStop
 	}
 	f, err := strconv.ParseFloat(string(v), 64)
@@ -223,4 +221,44 @@ func floatMember(v []byte) (*float64, error) {
 		return nil, errStop
 	}
 	return &f, nil
+}
+
+// isJSONNumber reports whether v is a number by JSON's grammar:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? (strconv.ParseFloat
+// accepts more: hex, "Inf", "1.", underscores).
+func isJSONNumber(v []byte) bool {
+	i := 0
+	if i < len(v) && v[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(v) && v[i] >= '0' && v[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	switch {
+	case i < len(v) && v[i] == '0':
+		i++
+	case digits() == 0:
+		return false
+	}
+	if i < len(v) && v[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(v) && (v[i] == 'e' || v[i] == 'E') {
+		i++
+		if i < len(v) && (v[i] == '+' || v[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(v)
 }

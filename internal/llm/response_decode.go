@@ -8,18 +8,18 @@ import (
 )
 
 // decodeResponseFast decodes a chat response in the shape providers send
-// (string, integer and object members, text messages, usage) in one scan
-// after json.Valid, instead of encoding/json's reflective decoder plus
-// collectExtra's second scan. It reports false, leaving r untouched, for
-// anything else: invalid JSON, a null where a value is modelled, a
+// (string, integer and object members, text messages, usage) in one scan,
+// instead of encoding/json's validation pass, its reflective decoder and
+// collectExtra's scan. It validates as it goes: the scanner checks the
+// structure, every value is checked where it is decoded (strict strings
+// and integers, json.Valid for values kept raw or ignored). It reports
+// false, leaving r untouched, for anything else: invalid JSON, a null
+// where a value is modelled, a
 // number that is not a plain integer, a repeated key, a key with escapes
 // or non-ASCII bytes or one that matches a member only
 // case-insensitively. UnmarshalJSON then takes the general path, so the
 // result is always what json.Unmarshal gives (FuzzChatResponseDecoding).
 func decodeResponseFast(b []byte, r *ChatResponse) bool {
-	if !json.Valid(b) {
-		return false
-	}
 	var w ChatResponse
 	var seen uint16
 	once := func(bit uint16) error {
@@ -29,7 +29,7 @@ func decodeResponseFast(b []byte, r *ChatResponse) bool {
 		seen |= bit
 		return nil
 	}
-	_, err := scanObjectEnd(b, func(mb objectMember) error {
+	end, err := scanObjectEnd(b, func(mb objectMember) error {
 		if mb.escaped {
 			return errStop
 		}
@@ -68,7 +68,7 @@ func decodeResponseFast(b []byte, r *ChatResponse) bool {
 		case "service_tier":
 			return firstString(once(1<<7), mb.value, &w.ServiceTier)
 		default:
-			if !unknownKey(mb.rawKey, chatResponseKeyList) {
+			if !unknownKey(mb.rawKey, chatResponseKeyList) || !json.Valid(mb.value) {
 				return errStop
 			}
 			if w.Extra == nil {
@@ -82,7 +82,7 @@ func decodeResponseFast(b []byte, r *ChatResponse) bool {
 		}
 		return nil
 	})
-	if err != nil {
+	if err != nil || skipSpace(b, end) != len(b) {
 		return false
 	}
 	*r = w
@@ -136,9 +136,12 @@ func decodeChoicesFast(v []byte, out *[]Choice) error {
 				}
 			case "logprobs":
 				bit = 8
+				if !json.Valid(mb.value) {
+					return errStop
+				}
 				c.Logprobs = json.RawMessage(bytes.Clone(mb.value))
 			default:
-				if !unknownKey(mb.rawKey, choiceKeyList) {
+				if !unknownKey(mb.rawKey, choiceKeyList) || !json.Valid(mb.value) {
 					return errStop
 				}
 			}
@@ -199,7 +202,7 @@ func decodeUsageFast(v []byte, u *Usage) error {
 				}
 			}
 		default:
-			if !unknownKey(mb.rawKey, usageKeyList) {
+			if !unknownKey(mb.rawKey, usageKeyList) || !json.Valid(mb.value) {
 				return errStop
 			}
 			return nil
@@ -245,7 +248,7 @@ func decodeIntsFast(v []byte, keys []string, dsts []*int) error {
 			*dsts[i] = int(n)
 			return nil
 		}
-		if !unknownKey(mb.rawKey, keys) {
+		if !unknownKey(mb.rawKey, keys) || !json.Valid(mb.value) {
 			return errStop
 		}
 		return nil
@@ -267,14 +270,22 @@ func firstString(err error, v []byte, dst *string) error {
 }
 
 // plainInt parses an integer literal as encoding/json decodes it into an
-// int of bitSize bits (0: int); ok is false for fractions, exponents, null
-// and anything out of range.
+// int of bitSize bits (0: int); ok is false for what is not a JSON
+// integer (leading zeros, fractions, exponents, null) and anything out of
+// range.
 func plainInt(v []byte, bitSize int) (int64, bool) {
 	if len(v) == 0 || len(v) > 20 {
 		return 0, false
 	}
-	for i, c := range v {
-		if (c < '0' || c > '9') && !(i == 0 && c == '-') {
+	digits := v
+	if digits[0] == '-' {
+		digits = digits[1:]
+	}
+	if len(digits) == 0 || (digits[0] == '0' && len(digits) > 1) {
+		return 0, false
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
 			return 0, false
 		}
 	}
