@@ -76,22 +76,32 @@ func decodeRequestFast(b []byte, r *ChatRequest) bool {
 			err = stringMember(mb.value, &w.ReasoningEffort)
 		// the structured members, each by encoding/json on its own bytes:
 		// what it would do with them inside the whole object
+		// (into variables of their own: &w.Stop given to encoding/json
+		// would move all of w to the heap, on every request)
 		case "stop":
 			bit = 1 << 14
-			err = subValue(mb.value, &w.Stop)
+			var v Stop
+			err = subValue(mb.value, &v)
+			w.Stop = v
 		case "tools":
 			bit = 1 << 15
-			err = subValue(mb.value, &w.Tools)
+			var v []Tool
+			err = subValue(mb.value, &v)
+			w.Tools = v
 		case "tool_choice":
 			bit = 1 << 16
-			err = subValue(mb.value, &w.ToolChoice)
+			var v *ToolChoice
+			err = subValue(mb.value, &v)
+			w.ToolChoice = v
 		case "parallel_tool_calls":
 			bit = 1 << 17
 			w.ParallelToolCalls = new(bool)
 			err = boolMember(mb.value, w.ParallelToolCalls)
 		case "response_format":
 			bit = 1 << 18
-			err = subValue(mb.value, &w.ResponseFormat)
+			var v *ResponseFormat
+			err = subValue(mb.value, &v)
+			w.ResponseFormat = v
 		default:
 			if !unknownKey(mb.rawKey, chatRequestKeyList) || !json.Valid(mb.value) {
 				return errStop
