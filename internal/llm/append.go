@@ -140,6 +140,15 @@ func appendUsage(b []byte, u *Usage) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// htmlSafe[c] is whether ASCII byte c is written as itself by json.Marshal
+// (encoding/json's htmlSafeSet): one lookup per byte of a long prompt.
+var htmlSafe = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
 // appendJSONString appends s quoted as encoding/json does with HTML
 // escaping on (json.Marshal's default).
 func appendJSONString(b []byte, s string) []byte {
@@ -147,7 +156,7 @@ func appendJSONString(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			if htmlSafe[c] {
 				i++
 				continue
 			}

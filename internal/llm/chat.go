@@ -140,22 +140,23 @@ func (r ChatRequest) marshalSpliced() (b []byte, ok bool) {
 		string(head[prefix:prefix+len(null)]) != null {
 		return nil, false
 	}
+	// messages are appended in place (appendMessage), sized by a guess
+	// that is exact for plain text without escapes
 	size := len(head) + 2
-	encoded := make([][]byte, len(msgs))
 	for i := range msgs {
-		if encoded[i], err = msgs[i].MarshalJSON(); err != nil {
-			return nil, false
-		}
-		size += len(encoded[i]) + 1
+		m := &msgs[i]
+		size += 64 + len(m.Role) + len(m.Content.text) + len(m.Name) + len(m.ToolCallID) + len(m.ReasoningContent)
 	}
 	out := make([]byte, 0, size)
 	out = append(out, head[:prefix]...)
 	out = append(out, `,"messages":[`...)
-	for i, m := range encoded {
+	for i := range msgs {
 		if i > 0 {
 			out = append(out, ',')
 		}
-		out = append(out, m...)
+		if out, err = appendMessage(out, &msgs[i]); err != nil {
+			return nil, false
+		}
 	}
 	out = append(out, ']')
 	return append(out, head[prefix+len(null):]...), true
