@@ -51,6 +51,10 @@ func (rt *Runtime) buildRouting(st *routing.State) error {
 				return fmt.Errorf("models[%d].targets[%d].model: provider %q is not enabled", i, j, pid)
 			}
 			at.Target = pipeline.Target{Provider: p, ProviderID: pid, Model: model, Params: t.Params, Deployment: t.Name}
+			if at.Target.Deployment == "" {
+				// built once here, not by DeploymentKey on every request
+				at.Target.Deployment = at.Target.DeploymentKey()
+			}
 			alias.Targets = append(alias.Targets, at)
 		}
 		rt.aliases[a.Name] = alias

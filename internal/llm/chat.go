@@ -78,6 +78,14 @@ var chatRequestKeys = map[string]bool{
 // validates b itself (as json.Unmarshal does), so it may be called directly
 // on untrusted bytes.
 func (r *ChatRequest) UnmarshalJSON(b []byte) error {
+	if decodeRequestFast(b, r) {
+		return nil
+	}
+	return r.unmarshalGeneral(b)
+}
+
+// unmarshalGeneral is UnmarshalJSON through encoding/json.
+func (r *ChatRequest) unmarshalGeneral(b []byte) error {
 	var w chatRequestJSON
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
@@ -132,22 +140,23 @@ func (r ChatRequest) marshalSpliced() (b []byte, ok bool) {
 		string(head[prefix:prefix+len(null)]) != null {
 		return nil, false
 	}
+	// messages are appended in place (appendMessage), sized by a guess
+	// that is exact for plain text without escapes
 	size := len(head) + 2
-	encoded := make([][]byte, len(msgs))
 	for i := range msgs {
-		if encoded[i], err = msgs[i].MarshalJSON(); err != nil {
-			return nil, false
-		}
-		size += len(encoded[i]) + 1
+		m := &msgs[i]
+		size += 64 + len(m.Role) + len(m.Content.text) + len(m.Name) + len(m.ToolCallID) + len(m.ReasoningContent)
 	}
 	out := make([]byte, 0, size)
 	out = append(out, head[:prefix]...)
 	out = append(out, `,"messages":[`...)
-	for i, m := range encoded {
+	for i := range msgs {
 		if i > 0 {
 			out = append(out, ',')
 		}
-		out = append(out, m...)
+		if out, err = appendMessage(out, &msgs[i]); err != nil {
+			return nil, false
+		}
 	}
 	out = append(out, ']')
 	return append(out, head[prefix+len(null):]...), true
@@ -196,6 +205,9 @@ func (m *Message) UnmarshalJSON(b []byte) error {
 
 // MarshalJSON encodes the known members followed by Extra.
 func (m Message) MarshalJSON() ([]byte, error) {
+	if m.Content.kind != contentParts && len(m.ToolCalls) == 0 && len(m.Extra) == 0 {
+		return appendPlainMessage(make([]byte, 0, 64+len(m.Content.text)+len(m.ReasoningContent)), &m), nil
+	}
 	b, err := json.Marshal(m.wire())
 	if err != nil {
 		return nil, err

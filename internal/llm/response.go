@@ -42,6 +42,14 @@ var chatResponseKeys = map[string]bool{
 // UnmarshalJSON decodes the known members and keeps the rest in Extra. It
 // validates b itself, so it may be called directly on untrusted bytes.
 func (r *ChatResponse) UnmarshalJSON(b []byte) error {
+	if decodeResponseFast(b, r) {
+		return nil
+	}
+	return r.unmarshalGeneral(b)
+}
+
+// unmarshalGeneral is UnmarshalJSON through encoding/json.
+func (r *ChatResponse) unmarshalGeneral(b []byte) error {
 	var w chatResponseJSON
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
@@ -58,14 +66,22 @@ func (r *ChatResponse) UnmarshalJSON(b []byte) error {
 // MarshalJSON encodes the known members followed by Extra, byte for byte
 // as json.Marshal does, so encoders may call it directly.
 func (r ChatResponse) MarshalJSON() ([]byte, error) {
-	if r.Choices == nil {
-		r.Choices = []Choice{}
-	}
-	b, err := json.Marshal(chatResponseJSON(r))
+	b, err := appendChatResponse(make([]byte, 0, r.sizeHint()), &r)
 	if err != nil {
 		return nil, err
 	}
 	return appendExtra(b, r.Extra)
+}
+
+// sizeHint is about the encoded size, so the encoder grows its buffer at
+// most once or twice.
+func (r *ChatResponse) sizeHint() int {
+	n := 256 + len(r.ID) + len(r.Model)
+	for i := range r.Choices {
+		m := &r.Choices[i].Message
+		n += 96 + len(m.Content.text) + len(m.ReasoningContent) + len(r.Choices[i].Logprobs)
+	}
+	return n
 }
 
 // Usage is token usage in OpenAI's shape.

@@ -184,7 +184,11 @@ func (r *Router) plan(model string, c *pipeline.Call) ([]pipeline.Target, []targ
 		return nil, nil, 0, gwerr.NotFound("model_not_found",
 			"provider %q of model %q is not enabled; GET /v1/models lists the available models", pid, model)
 	}
-	return []pipeline.Target{{Provider: p, ProviderID: pid, Model: m}}, []targetInfo{{price: r.price(pid, m, balance.Price{})}}, r.opts.FallbackOn, nil
+	t := pipeline.Target{Provider: p, ProviderID: pid, Model: m}
+	if p.ID() == pid {
+		t.Deployment = model // what DeploymentKey would build, already a string
+	}
+	return []pipeline.Target{t}, []targetInfo{{price: r.price(pid, m, balance.Price{})}}, r.opts.FallbackOn, nil
 }
 
 // maxAliasDepth bounds aliases naming aliases (config rejects cycles).

@@ -76,17 +76,25 @@ func RemoteIP(r *http.Request) string {
 // written in canonical form directly: Header.Set would canonicalize (and
 // allocate) on every request.
 func WriteOutcomeHeaders(h http.Header, c *pipeline.Call) {
-	h["X-Aig-Log-Id"] = []string{c.ID}
+	// one backing array for every value; full slice expressions keep an
+	// append to one header from writing over the next
+	vals := make([]string, 0, 5)
+	set := func(k, v string) {
+		vals = append(vals, v)
+		n := len(vals)
+		h[k] = vals[n-1 : n : n]
+	}
+	set("X-Aig-Log-Id", c.ID)
 	for k, v := range c.RespHeader {
 		h[k] = v
 	}
 	if c.Options.EventID != "" {
-		h["X-Aig-Event-Id"] = []string{c.Options.EventID}
+		set("X-Aig-Event-Id", c.Options.EventID)
 	}
 	if c.Outcome.Provider != "" {
-		h["X-Aig-Provider"] = []string{c.Outcome.Provider}
-		h["X-Aig-Model"] = []string{c.Outcome.ServedModel}
-		h["X-Aig-Step"] = []string{strconv.Itoa(c.Outcome.Step)}
+		set("X-Aig-Provider", c.Outcome.Provider)
+		set("X-Aig-Model", c.Outcome.ServedModel)
+		set("X-Aig-Step", strconv.Itoa(c.Outcome.Step))
 	}
 }
 
@@ -104,8 +112,8 @@ func WriteJSON(w http.ResponseWriter, c *pipeline.Call, status int, v any) {
 func WriteBody(w http.ResponseWriter, c *pipeline.Call, status int, body []byte) {
 	h := w.Header()
 	WriteOutcomeHeaders(h, c)
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	v := []string{"application/json", strconv.Itoa(len(body))}
+	h["Content-Type"], h["Content-Length"] = v[0:1:1], v[1:2:2]
 	c.Outcome.Status = status
 	w.WriteHeader(status)
 	_, _ = w.Write(body)

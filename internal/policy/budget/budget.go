@@ -70,14 +70,18 @@ func New(o Options) pipeline.Middleware {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
+	local := store.IsInProcess(o.Spend)
 	return func(next pipeline.Handler) pipeline.Handler {
-		return &stage{o: o, next: next}
+		return &stage{o: o, next: next, local: local}
 	}
 }
 
 type stage struct {
 	o    Options
 	next pipeline.Handler
+	// local: the spend store is in-process, read without a timeout and
+	// charged inline
+	local bool
 }
 
 // budget is one budget that applies to a call, in the current period.
@@ -104,9 +108,7 @@ func (s *stage) Serve(ctx context.Context, c *pipeline.Call) (*pipeline.Result, 
 	for i, b := range bs {
 		counters[i] = b.counter
 	}
-	tctx, cancel := context.WithTimeout(ctx, s.o.Timeout)
-	spent, err := s.o.Spend.Spent(tctx, counters)
-	cancel()
+	spent, err := s.spent(ctx, counters)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, gwerr.As(ctx.Err())
@@ -136,19 +138,35 @@ func (s *stage) Serve(ctx context.Context, c *pipeline.Call) (*pipeline.Result, 
 		}
 	}
 	res, err := s.next.Serve(ctx, c)
-	s.charge(c, bs, res, err)
+	s.charge(c, bs, counters, res, err)
 	return res, err
+}
+
+// spent bounds a remote store's read by the timeout; an in-process one
+// answers at once.
+func (s *stage) spent(ctx context.Context, counters []string) ([]float64, error) {
+	if s.local {
+		return s.o.Spend.Spent(ctx, counters)
+	}
+	tctx, cancel := context.WithTimeout(ctx, s.o.Timeout)
+	defer cancel()
+	return s.o.Spend.Spent(tctx, counters)
 }
 
 // budgets lists the budgets that apply to a call now.
 func (s *stage) budgets(c *pipeline.Call, now time.Time) []budget {
-	var bs []budget
 	id := &c.Identity
-	if id.KeyID != "" && id.Quota.BudgetUSD > 0 {
+	_, tenant := s.o.Tenants[id.Tenant]
+	hasKey := id.KeyID != "" && id.Quota.BudgetUSD > 0
+	if !hasKey && !tenant {
+		return nil
+	}
+	bs := make([]budget, 0, 2)
+	if hasKey {
 		p := id.Quota.BudgetPeriod
 		start, resets := Bounds(p, now)
 		bs = append(bs, budget{
-			counter: "key:" + id.KeyID + ":" + periodID(p, start), kind: "gateway key", name: id.KeyName,
+			counter: counterKey("key:", id.KeyID, p, start), kind: "gateway key", name: id.KeyName,
 			usd: id.Quota.BudgetUSD, period: p, resets: resets, fallback: s.o.Fallback,
 		})
 	}
@@ -159,7 +177,7 @@ func (s *stage) budgets(c *pipeline.Call, now time.Time) []budget {
 			fb = s.o.Fallback
 		}
 		bs = append(bs, budget{
-			counter: "tenant:" + id.Tenant + ":" + periodID(t.Period, start), kind: "tenant", name: id.Tenant,
+			counter: counterKey("tenant:", id.Tenant, t.Period, start), kind: "tenant", name: id.Tenant,
 			usd: t.USD, period: t.Period, resets: resets, fallback: fb,
 		})
 	}
@@ -168,27 +186,32 @@ func (s *stage) budgets(c *pipeline.Call, now time.Time) []budget {
 
 // charge adds the call's cost to its budgets once the answer is complete,
 // off the request path.
-func (s *stage) charge(c *pipeline.Call, bs []budget, res *pipeline.Result, err error) {
+func (s *stage) charge(c *pipeline.Call, bs []budget, counters []string, res *pipeline.Result, err error) {
 	add := func() {
 		cost := c.Outcome.CostUSD
 		if cost <= 0 {
 			return
 		}
-		counters := make([]string, len(bs))
 		ttl := time.Duration(0)
 		now := s.o.Now().UTC()
-		for i, b := range bs {
-			counters[i] = b.counter
+		for _, b := range bs {
 			// kept a day past the period, so a late charge still lands
 			ttl = max(ttl, b.resets.Sub(now)+24*time.Hour)
 		}
-		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
+		record := func(ctx context.Context) {
 			if err := s.o.Spend.AddSpend(ctx, counters, cost, ttl); err != nil {
 				n := s.o.Faults.Add(1)
 				s.o.Log.Warn("recording spend", "error", err, "usd", cost, "faults", n)
 			}
+		}
+		if s.local { // a few additions under a mutex: no goroutine needed
+			record(context.Background())
+			return
+		}
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			record(ctx)
 		}()
 	}
 	if err != nil || res == nil {
@@ -210,11 +233,18 @@ func Bounds(period string, now time.Time) (start, next time.Time) {
 	return start, start.AddDate(0, 1, 0)
 }
 
-func periodID(period string, start time.Time) string {
+// counterKey is the store key of who's budget in the period starting at
+// start: "key:ID:m202611", "tenant:NAME:d20261127", built in one
+// allocation.
+func counterKey(kind, who, period string, start time.Time) string {
+	var arr [96]byte
+	b := append(append(append(arr[:0], kind...), who...), ':')
 	if period == Day {
-		return start.Format("d20060102")
+		b = start.AppendFormat(b, "d20060102")
+	} else {
+		b = start.AppendFormat(b, "m200601")
 	}
-	return start.Format("m200601")
+	return string(b)
 }
 
 func periodAdj(p string) string {

@@ -56,6 +56,15 @@ func Concurrency(o ConcurrencyOptions) pipeline.AttemptMiddleware {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
+	local := store.IsInProcess(o.Limiter)
+	acquire := func(ctx context.Context, key string, limit int64) (func(), bool, error) {
+		if local {
+			return o.Limiter.Acquire(ctx, key, limit, o.Lease)
+		}
+		tctx, cancel := context.WithTimeout(ctx, o.Timeout)
+		defer cancel()
+		return o.Limiter.Acquire(tctx, key, limit, o.Lease)
+	}
 	return func(next pipeline.Attempter) pipeline.Attempter {
 		return pipeline.AttempterFunc(func(ctx context.Context, c *pipeline.Call, t *pipeline.Target) (*pipeline.Result, error) {
 			pid := t.ProviderID
@@ -77,9 +86,7 @@ func Concurrency(o ConcurrencyOptions) pipeline.AttemptMiddleware {
 			if rule.PerProvider {
 				key = pid
 			}
-			tctx, cancel := context.WithTimeout(ctx, o.Timeout)
-			release, ok, err := o.Limiter.Acquire(tctx, key, rule.Max, o.Lease)
-			cancel()
+			release, ok, err := acquire(ctx, key, rule.Max)
 			if err != nil {
 				if n := o.Faults.Add(1); n%100 == 1 {
 					o.Log.Warn("concurrency store unavailable", "error", err, "fail_open", o.FailOpen, "faults", n)

@@ -22,8 +22,11 @@ var headerNames = [2][3]string{
 
 // writeHeaders sets OpenAI's x-ratelimit-* headers in h: for requests and
 // for tokens, the state of the tightest window (the least remaining; a
-// refusing one first).
+// refusing one first). The values are written into one string and share
+// one slice backing, two allocations for all six headers.
 func writeHeaders(h http.Header, ws []window, st []store.WindowState) {
+	var picked [2]int
+	n := 0
 	for kind, tokens := range []bool{false, true} {
 		best := -1
 		for i := range ws {
@@ -34,6 +37,18 @@ func writeHeaders(h http.Header, ws []window, st []store.WindowState) {
 				best = i
 			}
 		}
+		picked[kind] = best
+		if best >= 0 {
+			n++
+		}
+	}
+	if n == 0 {
+		return
+	}
+	var arr [128]byte
+	buf := arr[:0]
+	var ends [2][3]int
+	for kind, best := range picked {
 		if best < 0 {
 			continue
 		}
@@ -42,10 +57,28 @@ func writeHeaders(h http.Header, ws []window, st []store.WindowState) {
 		if !s.Allowed {
 			reset = s.RetryAfter
 		}
-		names := headerNames[kind]
-		h[names[0]] = []string{strconv.FormatInt(s.Limit, 10)}
-		h[names[1]] = []string{strconv.FormatInt(s.Remaining(), 10)}
-		h[names[2]] = []string{FormatReset(reset)}
+		buf = strconv.AppendInt(buf, s.Limit, 10)
+		ends[kind][0] = len(buf)
+		buf = strconv.AppendInt(buf, s.Remaining(), 10)
+		ends[kind][1] = len(buf)
+		buf = appendReset(buf, reset)
+		ends[kind][2] = len(buf)
+	}
+	all := string(buf)
+	vals := make([]string, 3*n)
+	start, j := 0, 0
+	for kind, best := range picked {
+		if best < 0 {
+			continue
+		}
+		for k, end := range ends[kind] {
+			vals[j] = all[start:end]
+			// a full slice expression: appending to one header's values
+			// must not write over the next header's
+			h[headerNames[kind][k]] = vals[j : j+1 : j+1]
+			start = end
+			j++
+		}
 	}
 }
 
@@ -59,13 +92,26 @@ func tighter(a, b store.WindowState) bool {
 // FormatReset writes a duration the way OpenAI does in
 // x-ratelimit-reset-*: "20ms", "1s", "6m0s".
 func FormatReset(d time.Duration) string {
+	return string(appendReset(nil, d))
+}
+
+// appendReset appends FormatReset(d) to b.
+func appendReset(b []byte, d time.Duration) []byte {
 	if d <= 0 {
-		return "0s"
+		return append(b, "0s"...)
 	}
 	if d < time.Second {
-		return d.Round(time.Millisecond).String()
+		d = d.Round(time.Millisecond)
+		if d > 0 && d < time.Second { // whole milliseconds: what String writes
+			return append(strconv.AppendInt(b, int64(d/time.Millisecond), 10), "ms"...)
+		}
+		return append(b, d.String()...)
 	}
-	return d.Round(time.Second).String()
+	d = d.Round(time.Second)
+	if d < time.Minute {
+		return append(strconv.AppendInt(b, int64(d/time.Second), 10), 's')
+	}
+	return append(b, d.String()...)
 }
 
 // rejection is the 429 for a refused Take: Retry-After is when every
@@ -162,15 +208,25 @@ func actualTokens(c *pipeline.Call) (int64, bool) {
 	return int64(u.PromptTokens + u.CompletionTokens), true
 }
 
-// adjust corrects a charge off the request path.
+// adjust corrects a charge: off the request path for a remote limiter,
+// inline (it takes a mutex for a few additions) for an in-process one.
 func (s *stage) adjust(ch store.Charge, delta int64) {
+	if s.local {
+		s.adjusted(s.o.Limiter.Adjust(context.Background(), ch, delta))
+		return
+	}
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		if err := s.o.Limiter.Adjust(ctx, ch, delta); err != nil {
-			if n := s.o.Faults.Add(1); n%100 == 1 {
-				s.o.Log.Warn("reconciling token usage with the rate-limit store", "error", err, "faults", n)
-			}
-		}
+		s.adjusted(s.o.Limiter.Adjust(ctx, ch, delta))
 	}()
+}
+
+func (s *stage) adjusted(err error) {
+	if err == nil {
+		return
+	}
+	if n := s.o.Faults.Add(1); n%100 == 1 {
+		s.o.Log.Warn("reconciling token usage with the rate-limit store", "error", err, "faults", n)
+	}
 }

@@ -89,22 +89,37 @@ func New(o Options) pipeline.Middleware {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
+	local := store.IsInProcess(o.Limiter)
+	prefixes := make([][2]string, len(o.Rules))
+	for i, r := range o.Rules {
+		base := "r:" + r.Name + ":" + strconv.FormatInt(r.Window.Milliseconds(), 10)
+		if r.Fixed {
+			base += "f"
+		}
+		prefixes[i] = [2]string{base + ":n", base + ":t"}
+	}
 	return func(next pipeline.Handler) pipeline.Handler {
-		return &stage{o: o, next: next}
+		return &stage{o: o, next: next, local: local, prefixes: prefixes}
 	}
 }
 
 type stage struct {
 	o    Options
 	next pipeline.Handler
+	// local: the limiter is in-process, called without a timeout and
+	// adjusted inline
+	local bool
+	// prefixes are each rule's counter key prefixes, for requests and
+	// for tokens, built once
+	prefixes [][2]string
 }
 
 // window is a store window with what the stage needs to explain it.
 type window struct {
 	store.Window
 	tokens bool
-	// keyName or rule (with desc, its dimension values) say whose limit
-	// it is, rendered only for a rejection.
+	// keyName or rule (with desc, its dimension values, filled in only
+	// for a rejection) say whose limit it is.
 	keyName string
 	rule    *Rule
 	desc    string
@@ -134,9 +149,7 @@ func (s *stage) Serve(ctx context.Context, c *pipeline.Call) (*pipeline.Result, 
 	for i := range ws {
 		sw[i] = ws[i].Window
 	}
-	tctx, cancel := context.WithTimeout(ctx, s.o.Timeout)
-	res, err := s.o.Limiter.Take(tctx, sw)
-	cancel()
+	res, err := s.take(ctx, sw)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, gwerr.As(ctx.Err())
@@ -144,6 +157,11 @@ func (s *stage) Serve(ctx context.Context, c *pipeline.Call) (*pipeline.Result, 
 		return s.fault(ctx, c, err)
 	}
 	if !res.Allowed {
+		for i := range ws {
+			if ws[i].rule != nil {
+				ws[i].desc = s.describe(ws[i].rule, c)
+			}
+		}
 		return nil, rejection(ws, res.States)
 	}
 	if c.RespHeader == nil {
@@ -153,6 +171,17 @@ func (s *stage) Serve(ctx context.Context, c *pipeline.Call) (*pipeline.Result, 
 	out, err := s.next.Serve(ctx, c)
 	s.reconcile(c, ws, res.Charges, out, err)
 	return out, err
+}
+
+// take bounds a remote limiter's Take by the timeout; an in-process one
+// answers at once.
+func (s *stage) take(ctx context.Context, sw []store.Window) (store.TakeResult, error) {
+	if s.local {
+		return s.o.Limiter.Take(ctx, sw)
+	}
+	tctx, cancel := context.WithTimeout(ctx, s.o.Timeout)
+	defer cancel()
+	return s.o.Limiter.Take(tctx, sw)
 }
 
 func (s *stage) fault(ctx context.Context, c *pipeline.Call, err error) (*pipeline.Result, error) {
@@ -169,8 +198,15 @@ func (s *stage) fault(ctx context.Context, c *pipeline.Call, err error) (*pipeli
 
 // windows lists the counters a call takes from.
 func (s *stage) windows(c *pipeline.Call) []window {
-	var ws []window
 	id := &c.Identity
+	n := 2 * len(s.o.Rules)
+	if id.KeyID != "" {
+		n += 2
+	}
+	if n == 0 {
+		return nil
+	}
+	ws := make([]window, 0, n)
 	est := int64(-1)
 	tokens := func() int64 {
 		if est < 0 {
@@ -192,20 +228,20 @@ func (s *stage) windows(c *pipeline.Call) []window {
 		if !s.matches(r, c) {
 			continue
 		}
-		vals, desc, ok := s.values(r, c)
-		if !ok {
-			continue
-		}
-		base := "r:" + r.Name + ":" + strconv.FormatInt(r.Window.Milliseconds(), 10)
-		if r.Fixed {
-			base += "f"
-		}
 		if r.Requests > 0 {
-			ws = append(ws, window{Window: store.Window{Key: base + ":n" + vals, Limit: r.Requests, Period: r.Window, Fixed: r.Fixed, Cost: 1}, rule: r, desc: desc})
+			key, ok := s.counterKey(s.prefixes[i][0], r, c)
+			if !ok {
+				continue
+			}
+			ws = append(ws, window{Window: store.Window{Key: key, Limit: r.Requests, Period: r.Window, Fixed: r.Fixed, Cost: 1}, rule: r})
 		}
 		if r.Tokens > 0 {
-			ws = append(ws, window{Window: store.Window{Key: base + ":t" + vals, Limit: r.Tokens, Period: r.Window, Fixed: r.Fixed,
-				Cost: min(tokens(), r.Tokens)}, tokens: true, rule: r, desc: desc})
+			key, ok := s.counterKey(s.prefixes[i][1], r, c)
+			if !ok {
+				continue
+			}
+			ws = append(ws, window{Window: store.Window{Key: key, Limit: r.Tokens, Period: r.Window, Fixed: r.Fixed,
+				Cost: min(tokens(), r.Tokens)}, tokens: true, rule: r})
 		}
 	}
 	return ws
@@ -224,23 +260,33 @@ func (s *stage) matches(r *Rule, c *pipeline.Call) bool {
 	return true
 }
 
-// values returns the counter suffix for the rule's dimensions and a
-// description; ok is false when a dimension has no value for this call.
-func (s *stage) values(r *Rule, c *pipeline.Call) (suffix, desc string, ok bool) {
-	var sb, db strings.Builder
+// counterKey is prefix followed by the rule's dimension values, built in
+// one allocation; ok is false when a dimension has no value for this call
+// (the rule then does not count it).
+func (s *stage) counterKey(prefix string, r *Rule, c *pipeline.Call) (key string, ok bool) {
+	var arr [128]byte
+	buf := append(arr[:0], prefix...)
 	for _, d := range r.By {
 		v := s.value(d, c)
 		if v == "" {
-			return "", "", false
+			return "", false
 		}
-		sb.WriteByte(':')
-		sb.WriteString(counterPart(v))
+		buf = append(buf, ':')
+		buf = appendCounterPart(buf, v)
+	}
+	return string(buf), true
+}
+
+// describe names the rule's dimension values, for messages.
+func (s *stage) describe(r *Rule, c *pipeline.Call) string {
+	var db strings.Builder
+	for _, d := range r.By {
 		if db.Len() > 0 {
 			db.WriteString(", ")
 		}
-		db.WriteString(d + "=" + v)
+		db.WriteString(d + "=" + s.value(d, c))
 	}
-	return sb.String(), db.String(), true
+	return db.String()
 }
 
 func (s *stage) value(d string, c *pipeline.Call) string {
@@ -284,13 +330,29 @@ func (s *stage) provider(c *pipeline.Call) string {
 	return ""
 }
 
-// counterPart makes a dimension value safe and bounded as part of a key.
-func counterPart(v string) string {
+// appendCounterPart appends a dimension value made safe and bounded as
+// part of a key.
+func appendCounterPart(b []byte, v string) []byte {
 	if len(v) > 64 {
 		sum := sha256.Sum256([]byte(v))
-		return "h" + hex.EncodeToString(sum[:12])
+		return hex.AppendEncode(append(b, 'h'), sum[:12])
 	}
-	return url.QueryEscape(v)
+	if !needsEscape(v) {
+		return append(b, v...)
+	}
+	return append(b, url.QueryEscape(v)...)
+}
+
+// needsEscape reports whether url.QueryEscape would change v.
+func needsEscape(v string) bool {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~' {
+			continue
+		}
+		return true
+	}
+	return false
 }
 
 func contains(list []string, v string) bool {

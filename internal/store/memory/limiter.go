@@ -60,14 +60,15 @@ func (l *Limiter) Take(_ context.Context, ws []store.Window) (store.TakeResult, 
 	defer l.mu.Unlock()
 	l.sweep(nowMs)
 	res := store.TakeResult{Allowed: true, States: make([]store.WindowState, len(ws))}
-	buckets := make([]int64, len(ws))
+	// the charges hold each window's bucket; returned only when allowed
+	charges := make([]store.Charge, len(ws))
 	for i, w := range ws {
 		st := &res.States[i]
 		st.Limit = w.Limit
 		if w.Fixed {
 			p := max(w.Period.Milliseconds(), 1)
 			b := nowMs / p
-			buckets[i] = b
+			charges[i].Bucket = b
 			if c := l.fixed[fixedKey(w.Key, b)]; c != nil {
 				st.Used = c.count
 			}
@@ -76,7 +77,7 @@ func (l *Limiter) Take(_ context.Context, ws []store.Window) (store.TakeResult, 
 		} else {
 			c := l.slidingFor(w)
 			b := nowMs / c.res
-			buckets[i] = b
+			charges[i].Bucket = b
 			st.Used = c.used(b)
 			st.Reset = c.reset(b, nowMs)
 			st.RetryAfter = c.retryAfter(b, nowMs, st.Used+w.Cost-w.Limit, w.Period)
@@ -90,11 +91,11 @@ func (l *Limiter) Take(_ context.Context, ws []store.Window) (store.TakeResult, 
 	if !res.Allowed {
 		return res, nil
 	}
-	res.Charges = make([]store.Charge, len(ws))
+	res.Charges = charges
 	for i, w := range ws {
 		st := &res.States[i]
-		b := buckets[i]
-		res.Charges[i] = store.Charge{Key: w.Key, Period: w.Period, Fixed: w.Fixed, Bucket: b}
+		b := charges[i].Bucket
+		charges[i] = store.Charge{Key: w.Key, Period: w.Period, Fixed: w.Fixed, Bucket: b}
 		st.RetryAfter = 0
 		if w.Fixed {
 			p := max(w.Period.Milliseconds(), 1)
@@ -266,4 +267,10 @@ func fixedKey(key string, b int64) string { return key + ":" + strconv.FormatInt
 
 func ms(n int64) time.Duration { return time.Duration(max(n, 0)) * time.Millisecond }
 
-var _ store.Limiter = (*Limiter)(nil)
+// InProcess implements store.InProcess.
+func (l *Limiter) InProcess() bool { return true }
+
+var (
+	_ store.Limiter   = (*Limiter)(nil)
+	_ store.InProcess = (*Limiter)(nil)
+)

@@ -72,4 +72,10 @@ func (s *Spend) AddSpend(_ context.Context, keys []string, usd float64, ttl time
 	return nil
 }
 
-var _ store.SpendStore = (*Spend)(nil)
+// InProcess implements store.InProcess.
+func (s *Spend) InProcess() bool { return true }
+
+var (
+	_ store.SpendStore = (*Spend)(nil)
+	_ store.InProcess  = (*Spend)(nil)
+)
