@@ -11,7 +11,7 @@ import (
 func TestMetadataJSONMatchesEncodingJSON(t *testing.T) {
 	for _, md := range []map[string]any{
 		{"team": "search", "n": 5.0, "beta": true},
-		{"a": 0.1, "b": -0.0, "c": 1e20, "d": 1e21, "e": 1e-7, "f": 123456789.125, "g": nil},
+		{"a": 0.1, "b": math.Copysign(0, -1), "c": 1e20, "d": 1e21, "e": 1e-7, "f": 123456789.125, "g": nil},
 		{"z": 1, "y": int64(-7), "x": false},
 		{"html": "<b>&</b>", "quote": `say "hi"`, "uni": "héllo", "ctl": "a\nb"},
 		{"nested": map[string]any{"k": []any{1.0, "x"}}},
