@@ -9,10 +9,12 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/aigateway/aigateway/internal/gwerr"
 	"github.com/aigateway/aigateway/internal/llm"
 	"github.com/aigateway/aigateway/internal/provider"
+	"github.com/aigateway/aigateway/internal/provider/upstream"
 	"github.com/aigateway/aigateway/internal/sse"
 )
 
@@ -84,6 +86,8 @@ type stream struct {
 	r       *sse.Reader
 	once    sync.Once
 	done    bool
+	// ended mirrors done for Close, which may run concurrently with Recv.
+	ended atomic.Bool
 }
 
 var doneMarker = []byte("[DONE]")
@@ -130,6 +134,7 @@ func (s *stream) decode(data []byte) (*llm.ChatChunk, error) {
 	}
 	if bytes.Equal(data, doneMarker) {
 		s.done = true
+		s.ended.Store(true)
 		return nil, nil
 	}
 	var ce chunkOrError
@@ -149,7 +154,7 @@ func (s *stream) decode(data []byte) (*llm.ChatChunk, error) {
 
 func (s *stream) Close() error {
 	var err error
-	s.once.Do(func() { err = s.body.Close() })
+	s.once.Do(func() { err = upstream.CloseBody(s.body, s.ended.Load()) })
 	return err
 }
 

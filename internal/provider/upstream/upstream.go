@@ -23,6 +23,7 @@ import (
 	"math"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aigateway/aigateway/internal/gwerr"
@@ -146,6 +147,9 @@ type Stream struct {
 	pending []*llm.ChatChunk
 	err     error
 	once    sync.Once
+	// ended is set when the decoder reached the stream's clean end, so
+	// Close may drain what little follows and keep the connection.
+	ended atomic.Bool
 }
 
 // NewStream returns a stream reading dec; Close closes body.
@@ -161,6 +165,9 @@ func (s *Stream) Recv() (*llm.ChatChunk, error) {
 			return nil, s.err
 		}
 		s.pending, s.err = s.dec.Next()
+		if s.err == io.EOF {
+			s.ended.Store(true)
+		}
 	}
 	c := s.pending[0]
 	s.pending = s.pending[1:]
@@ -171,8 +178,33 @@ func (s *Stream) Recv() (*llm.ChatChunk, error) {
 // concurrently with Recv.
 func (s *Stream) Close() error {
 	var err error
-	s.once.Do(func() { err = s.body.Close() })
+	s.once.Do(func() { err = CloseBody(s.body, s.ended.Load()) })
 	return err
+}
+
+// Bounds of the drain CloseBody does after a stream's clean end.
+const (
+	drainMaxBytes = 4 << 10
+	drainMaxWait  = 50 * time.Millisecond
+)
+
+// CloseBody closes an upstream response body. When the stream ended
+// cleanly (its end marker seen), it first reads the little that may follow
+// (the chunked encoding's last chunk, a trailing newline): net/http reuses
+// a connection only when its body was read to EOF, and a new connection
+// per stream costs every stream's time to first token a dial. The drain is
+// bounded in bytes and in time (closing the body unblocks the read), so an
+// upstream that keeps talking after its end marker costs at most
+// drainMaxWait and the connection.
+func CloseBody(body io.Closer, ended bool) error {
+	r, ok := body.(io.Reader)
+	if !ended || !ok {
+		return body.Close()
+	}
+	stop := time.AfterFunc(drainMaxWait, func() { _ = body.Close() })
+	_, _ = io.CopyN(io.Discard, r, drainMaxBytes)
+	stop.Stop()
+	return body.Close()
 }
 
 // Collect drains dec into a slice; tests and usage readers use it.
