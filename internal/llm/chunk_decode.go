@@ -84,7 +84,12 @@ func decodeChunkFast(b []byte, c *ChatChunk, errVal *json.RawMessage) bool {
 		case "id":
 			bit, err = 1<<0, stringValue(mb.value, &c.ID)
 		case "object":
-			bit, err = 1<<1, stringValue(mb.value, &c.Object)
+			bit = 1 << 1
+			if string(mb.value) == `"`+chunkObject+`"` {
+				c.Object = chunkObject // the same in every event: no copy
+			} else {
+				err = stringValue(mb.value, &c.Object)
+			}
 		case "created":
 			bit = 1 << 2
 			n, ok := plainInt(mb.value, 64)
@@ -127,6 +132,8 @@ func decodeChunkFast(b []byte, c *ChatChunk, errVal *json.RawMessage) bool {
 	})
 	return err == nil && skipSpace(b, end) == len(b)
 }
+
+const chunkObject = "chat.completion.chunk"
 
 var (
 	chatChunkKeyList   = []string{"id", "object", "created", "model", "choices", "usage", "system_fingerprint", "service_tier"}
