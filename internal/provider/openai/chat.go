@@ -3,7 +3,6 @@ package openai
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -92,13 +91,6 @@ type stream struct {
 
 var doneMarker = []byte("[DONE]")
 
-// chunkOrError is a stream event: a chunk, or an error object that some
-// providers send mid-stream instead of a chunk.
-type chunkOrError struct {
-	llm.ChatChunk
-	Error json.RawMessage `json:"error"`
-}
-
 // Recv waits for the next event with a small frame: a stream waits in it
 // for its whole life, on the stack of the handler goroutine; decoding the
 // event happens in a call of its own.
@@ -137,8 +129,11 @@ func (s *stream) decode(data []byte) (*llm.ChatChunk, error) {
 		s.ended.Store(true)
 		return nil, nil
 	}
-	var ce chunkOrError
-	if err := json.Unmarshal(data, &ce); err != nil {
+	// A chunk, or an error object that some providers send mid-stream
+	// instead; UnmarshalJSON validates data itself and decodes the common
+	// shapes in one scan, so it is called directly.
+	var ce llm.StreamEvent
+	if err := ce.UnmarshalJSON(data); err != nil {
 		return nil, invalidResponse(s.id, err)
 	}
 	if len(ce.Error) > 0 && string(ce.Error) != "null" {

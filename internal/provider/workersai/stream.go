@@ -73,7 +73,9 @@ func (d *streamDecoder) Next() ([]*llm.ChatChunk, error) {
 		}
 		if len(e.Choices) > 0 && string(e.Choices) != "null" {
 			var c llm.ChatChunk
-			if err := json.Unmarshal(data, &c); err != nil {
+			// UnmarshalJSON validates data itself: called directly, it
+			// spares encoding/json's validation pass.
+			if err := c.UnmarshalJSON(data); err != nil {
 				return nil, upstream.InvalidResponse(d.id, err)
 			}
 			d.stamp(&c)
