@@ -57,7 +57,7 @@ type harness struct {
 func run(args []string) int {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	var (
-		only       = fs.String("scenarios", "", "comma-separated scenario names to run (default: all); -list shows them")
+		only       = fs.String("scenarios", "", "comma-separated scenario names to run (default: all but the extra ones); -list shows them")
 		targets    = fs.String("targets", strings.Join(allTargets, ","), "comma-separated targets")
 		rounds     = fs.Int("rounds", 3, "interleaved rounds per scenario (each target once per round)")
 		duration   = fs.Duration("duration", time.Second, "measurement window per target and round")
@@ -84,6 +84,9 @@ func run(args []string) int {
 			line := fmt.Sprintf("%-18s %s", s.Name, s.What)
 			if s.Needs != "" {
 				line += " [not available yet: needs " + s.Needs + "]"
+			}
+			if s.Extra {
+				line += " [only when named: -scenarios " + s.Name + "]"
 			}
 			fmt.Println(line)
 		}
@@ -188,7 +191,13 @@ func run(args []string) int {
 // pick selects scenarios by name.
 func pick(all []scenario, only string) ([]scenario, error) {
 	if only == "" {
-		return all, nil
+		var out []scenario
+		for _, s := range all {
+			if !s.Extra {
+				out = append(out, s)
+			}
+		}
+		return out, nil
 	}
 	var out []scenario
 	for _, name := range strings.Split(only, ",") {

@@ -31,6 +31,9 @@ type scenario struct {
 	// Needs, when set, says which issues must land first; the scenario is
 	// listed as skipped with this text until then.
 	Needs string
+	// Extra scenarios run only when named with -scenarios, to keep the
+	// default run under three minutes.
+	Extra bool
 
 	// Conns is the fixed concurrency of the closed loop.
 	Conns  int
@@ -190,6 +193,7 @@ func scenarios() []scenario {
 		},
 		{
 			Name:           "policy-c50",
+			Extra:          true,
 			What:           "non-streamed chat with a gateway key, rate limits, key and tenant budgets, the request log and metrics (full-policy-c50 adds a guardrail), 50 connections",
 			Conns:          50,
 			Gateway:        policyGatewayConfig,
@@ -198,6 +202,7 @@ func scenarios() []scenario {
 		},
 		{
 			Name:           "policy-c1",
+			Extra:          true,
 			What:           "the same policy path at 1 connection: latency added with keys, limits, budgets, log and metrics on",
 			Conns:          1,
 			Gateway:        policyGatewayConfig,
