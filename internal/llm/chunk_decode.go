@@ -73,62 +73,48 @@ func decodeChunkFast(b []byte, c *ChatChunk, errVal *json.RawMessage) bool {
 	if errVal != nil {
 		known = streamEventKeyList
 	}
-	var seen uint16
-	end, err := scanObjectEnd(b, func(mb objectMember) error {
-		if mb.escaped {
-			return errStop
-		}
-		var bit uint16
-		var err error
+	end, err := scanMembers(b, known, func(mb objectMember) (uint64, error) {
 		switch string(mb.rawKey) {
 		case "id":
-			bit, err = 1<<0, stringValue(mb.value, &c.ID)
+			return 1 << 0, stringValue(mb.value, &c.ID)
 		case "object":
-			bit = 1 << 1
 			if string(mb.value) == `"`+chunkObject+`"` {
 				c.Object = chunkObject // the same in every event: no copy
-			} else {
-				err = stringValue(mb.value, &c.Object)
+				return 1 << 1, nil
 			}
+			return 1 << 1, stringValue(mb.value, &c.Object)
 		case "created":
-			bit = 1 << 2
 			n, ok := plainInt(mb.value, 64)
 			if !ok {
-				return errStop
+				return 0, errStop
 			}
 			c.Created = n
+			return 1 << 2, nil
 		case "model":
-			bit, err = 1<<3, stringValue(mb.value, &c.Model)
+			return 1 << 3, stringValue(mb.value, &c.Model)
 		case "choices":
-			bit, err = 1<<4, decodeChunkChoicesFast(mb.value, &c.Choices)
+			return 1 << 4, decodeChunkChoicesFast(mb.value, &c.Choices)
 		case "usage":
-			bit = 1 << 5
-			if !isNull(mb.value) {
-				c.Usage = new(Usage)
-				err = decodeUsageFast(mb.value, c.Usage)
+			if isNull(mb.value) {
+				return 1 << 5, nil
 			}
+			c.Usage = new(Usage)
+			return 1 << 5, decodeUsageFast(mb.value, c.Usage)
 		case "system_fingerprint":
-			bit, err = 1<<6, stringValue(mb.value, &c.SystemFingerprint)
+			return 1 << 6, stringValue(mb.value, &c.SystemFingerprint)
 		case "service_tier":
-			bit, err = 1<<7, stringValue(mb.value, &c.ServiceTier)
-		default:
-			if errVal != nil && string(mb.rawKey) == "error" {
-				bit = 1 << 8
-				if !json.Valid(mb.value) {
-					return errStop
-				}
-				*errVal = json.RawMessage(bytes.Clone(mb.value))
-				break
+			return 1 << 7, stringValue(mb.value, &c.ServiceTier)
+		case "error":
+			if errVal == nil {
+				return 0, nil
 			}
-			if !unknownKey(mb.rawKey, known) || !json.Valid(mb.value) {
-				return errStop
+			if !json.Valid(mb.value) {
+				return 0, errStop
 			}
+			*errVal = json.RawMessage(bytes.Clone(mb.value))
+			return 1 << 8, nil
 		}
-		if err != nil || seen&bit != 0 {
-			return errStop
-		}
-		seen |= bit
-		return nil
+		return 0, nil
 	})
 	return err == nil && skipSpace(b, end) == len(b)
 }
@@ -150,43 +136,30 @@ func decodeChunkChoicesFast(v []byte, out *[]ChunkChoice) error {
 			cs = make([]ChunkChoice, 0, 1) // a stream has one choice, as a rule
 		}
 		var ch ChunkChoice
-		var seen uint8
-		_, err := scanObjectEnd(e, func(mb objectMember) error {
-			if mb.escaped {
-				return errStop
-			}
-			var bit uint8
-			var err error
+		_, err := scanMembers(e, chunkChoiceKeyList, func(mb objectMember) (uint64, error) {
 			switch string(mb.rawKey) {
 			case "index":
-				bit = 1
 				i, ok := plainInt(mb.value, 0)
 				if !ok {
-					return errStop
+					return 0, errStop
 				}
 				ch.Index = int(i)
+				return 1, nil
 			case "delta":
-				bit, err = 2, decodeDeltaFast(mb.value, &ch.Delta)
+				return 2, decodeDeltaFast(mb.value, &ch.Delta)
 			case "finish_reason":
-				bit = 4
+				var err error
 				ch.FinishReason, err = optionalString(mb.value)
+				return 4, err
 			case "logprobs":
-				bit = 8
 				if !json.Valid(mb.value) {
-					return errStop
+					return 0, errStop
 				}
 				// json.RawMessage keeps a null as "null"
 				ch.Logprobs = json.RawMessage(bytes.Clone(mb.value))
-			default:
-				if !unknownKey(mb.rawKey, chunkChoiceKeyList) || !json.Valid(mb.value) {
-					return errStop
-				}
+				return 8, nil
 			}
-			if err != nil || seen&bit != 0 {
-				return errStop
-			}
-			seen |= bit
-			return nil
+			return 0, nil
 		})
 		if err != nil {
 			return err
@@ -207,37 +180,24 @@ func decodeDeltaFast(v []byte, d *Delta) error {
 	if isNull(v) {
 		return nil
 	}
-	var seen uint8
-	_, err := scanObjectEnd(v, func(mb objectMember) error {
-		if mb.escaped {
-			return errStop
-		}
-		var bit uint8
+	_, err := scanMembers(v, deltaKeyList, func(mb objectMember) (uint64, error) {
 		var err error
 		switch string(mb.rawKey) {
 		case "role":
-			bit, err = 1, stringValue(mb.value, &d.Role)
+			return 1, stringValue(mb.value, &d.Role)
 		case "content":
-			bit = 2
 			d.Content, err = optionalString(mb.value)
+			return 2, err
 		case "reasoning_content":
-			bit = 4
 			d.ReasoningContent, err = optionalString(mb.value)
+			return 4, err
 		case "refusal":
-			bit = 8
 			d.Refusal, err = optionalString(mb.value)
+			return 8, err
 		case "tool_calls":
-			bit, err = 16, decodeToolCallDeltasFast(mb.value, &d.ToolCalls)
-		default:
-			if !unknownKey(mb.rawKey, deltaKeyList) || !json.Valid(mb.value) {
-				return errStop
-			}
+			return 16, decodeToolCallDeltasFast(mb.value, &d.ToolCalls)
 		}
-		if err != nil || seen&bit != 0 {
-			return errStop
-		}
-		seen |= bit
-		return nil
+		return 0, nil
 	})
 	return err
 }
@@ -254,40 +214,26 @@ func decodeToolCallDeltasFast(v []byte, out *[]ToolCall) error {
 			tcs = make([]ToolCall, 0, 1)
 		}
 		var tc ToolCall
-		var seen uint8
-		_, err := scanObjectEnd(e, func(mb objectMember) error {
-			if mb.escaped {
-				return errStop
-			}
-			var bit uint8
-			var err error
+		_, err := scanMembers(e, toolCallKeyList, func(mb objectMember) (uint64, error) {
 			switch string(mb.rawKey) {
 			case "index":
-				bit = 1
 				if !isNull(mb.value) {
 					i, ok := plainInt(mb.value, 0)
 					if !ok {
-						return errStop
+						return 0, errStop
 					}
 					n := int(i)
 					tc.Index = &n
 				}
+				return 1, nil
 			case "id":
-				bit, err = 2, stringValue(mb.value, &tc.ID)
+				return 2, stringValue(mb.value, &tc.ID)
 			case "type":
-				bit, err = 4, stringValue(mb.value, &tc.Type)
+				return 4, stringValue(mb.value, &tc.Type)
 			case "function":
-				bit, err = 8, decodeFunctionCallFast(mb.value, &tc.Function)
-			default:
-				if !unknownKey(mb.rawKey, toolCallKeyList) || !json.Valid(mb.value) {
-					return errStop
-				}
+				return 8, decodeFunctionCallFast(mb.value, &tc.Function)
 			}
-			if err != nil || seen&bit != 0 {
-				return errStop
-			}
-			seen |= bit
-			return nil
+			return 0, nil
 		})
 		if err != nil {
 			return err
@@ -308,28 +254,14 @@ func decodeFunctionCallFast(v []byte, f *FunctionCall) error {
 	if isNull(v) {
 		return nil
 	}
-	var seen uint8
-	_, err := scanObjectEnd(v, func(mb objectMember) error {
-		if mb.escaped {
-			return errStop
-		}
-		var bit uint8
-		var err error
+	_, err := scanMembers(v, functionCallKeyList, func(mb objectMember) (uint64, error) {
 		switch string(mb.rawKey) {
 		case "name":
-			bit, err = 1, stringValue(mb.value, &f.Name)
+			return 1, stringValue(mb.value, &f.Name)
 		case "arguments":
-			bit, err = 2, stringValue(mb.value, &f.Arguments)
-		default:
-			if !unknownKey(mb.rawKey, functionCallKeyList) || !json.Valid(mb.value) {
-				return errStop
-			}
+			return 2, stringValue(mb.value, &f.Arguments)
 		}
-		if err != nil || seen&bit != 0 {
-			return errStop
-		}
-		seen |= bit
-		return nil
+		return 0, nil
 	})
 	return err
 }

@@ -59,6 +59,35 @@ func scanObject(b []byte, fn func(m objectMember) error) error {
 	return err
 }
 
+// scanMembers is scanObjectEnd with the checks every one-scan decoder
+// makes: member decodes a member it models and returns that member's bit
+// (one per key), or 0 for a member it does not model. A key with escapes,
+// a modelled key seen twice, an unmodelled key that matches one of known
+// only case-insensitively or whose value is not valid JSON, and any error
+// of member stop the scan with errStop; the decoder's caller then takes
+// encoding/json's path, which decides what such input means.
+func scanMembers(b []byte, known []string, member func(m objectMember) (uint64, error)) (int, error) {
+	var seen uint64
+	return scanObjectEnd(b, func(m objectMember) error {
+		if m.escaped {
+			return errStop
+		}
+		bit, err := member(m)
+		switch {
+		case err != nil:
+			return errStop
+		case bit == 0:
+			if !unknownKey(m.rawKey, known) || !json.Valid(m.value) {
+				return errStop
+			}
+		case seen&bit != 0:
+			return errStop
+		}
+		seen |= bit
+		return nil
+	})
+}
+
 // scanObjectEnd is scanObject that also returns the index just past the
 // object's closing brace.
 func scanObjectEnd(b []byte, fn func(m objectMember) error) (int, error) {

@@ -1,7 +1,6 @@
 package llm
 
 import (
-	"bytes"
 	"encoding/json"
 	"strconv"
 )
@@ -19,12 +18,11 @@ import (
 // gives (FuzzChatRequestDecoding).
 func decodeRequestFast(b []byte, r *ChatRequest) bool {
 	var w ChatRequest
-	var seen uint32
-	end, err := scanObjectEnd(b, func(mb objectMember) error {
-		if mb.escaped || isNull(mb.value) {
-			return errStop
+	end, err := scanMembers(b, chatRequestKeyList, func(mb objectMember) (uint64, error) {
+		if isNull(mb.value) {
+			return 0, errStop
 		}
-		bit := uint32(0)
+		bit := uint64(0)
 		var err error
 		switch string(mb.rawKey) {
 		case "model":
@@ -65,7 +63,7 @@ func decodeRequestFast(b []byte, r *ChatRequest) bool {
 			bit = 1 << 11
 			n, ok := plainInt(mb.value, 64)
 			if !ok {
-				return errStop
+				return 0, errStop
 			}
 			w.Seed = &n
 		case "user":
@@ -103,24 +101,9 @@ func decodeRequestFast(b []byte, r *ChatRequest) bool {
 			err = subValue(mb.value, &v)
 			w.ResponseFormat = v
 		default:
-			if !unknownKey(mb.rawKey, chatRequestKeyList) || !json.Valid(mb.value) {
-				return errStop
-			}
-			if w.Extra == nil {
-				w.Extra = make(Extra, 2)
-			}
-			k := string(mb.rawKey)
-			if _, dup := w.Extra[k]; dup {
-				return errStop
-			}
-			w.Extra[k] = json.RawMessage(bytes.Clone(mb.value))
-			return nil
+			return 0, addExtra(&w.Extra, mb)
 		}
-		if err != nil || seen&bit != 0 {
-			return errStop
-		}
-		seen |= bit
-		return nil
+		return bit, err
 	})
 	if err != nil || skipSpace(b, end) != len(b) {
 		return false

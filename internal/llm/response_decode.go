@@ -21,66 +21,35 @@ import (
 // result is always what json.Unmarshal gives (FuzzChatResponseDecoding).
 func decodeResponseFast(b []byte, r *ChatResponse) bool {
 	var w ChatResponse
-	var seen uint16
-	once := func(bit uint16) error {
-		if seen&bit != 0 {
-			return errStop
-		}
-		seen |= bit
-		return nil
-	}
-	end, err := scanObjectEnd(b, func(mb objectMember) error {
-		if mb.escaped {
-			return errStop
-		}
+	end, err := scanMembers(b, chatResponseKeyList, func(mb objectMember) (uint64, error) {
 		switch string(mb.rawKey) {
 		case "id":
-			return firstString(once(1<<0), mb.value, &w.ID)
+			return 1 << 0, stringMemberPlain(mb.value, &w.ID)
 		case "object":
-			return firstString(once(1<<1), mb.value, &w.Object)
+			return 1 << 1, stringMemberPlain(mb.value, &w.Object)
 		case "created":
-			if err := once(1 << 2); err != nil {
-				return err
-			}
 			n, ok := plainInt(mb.value, 64)
 			if !ok {
-				return errStop
+				return 0, errStop
 			}
 			w.Created = n
+			return 1 << 2, nil
 		case "model":
-			return firstString(once(1<<3), mb.value, &w.Model)
+			return 1 << 3, stringMemberPlain(mb.value, &w.Model)
 		case "choices":
-			if err := once(1 << 4); err != nil {
-				return err
-			}
-			return decodeChoicesFast(mb.value, &w.Choices)
+			return 1 << 4, decodeChoicesFast(mb.value, &w.Choices)
 		case "usage":
-			if err := once(1 << 5); err != nil {
-				return err
-			}
 			if isNull(mb.value) {
-				return nil
+				return 1 << 5, nil
 			}
 			w.Usage = new(Usage)
-			return decodeUsageFast(mb.value, w.Usage)
+			return 1 << 5, decodeUsageFast(mb.value, w.Usage)
 		case "system_fingerprint":
-			return firstString(once(1<<6), mb.value, &w.SystemFingerprint)
+			return 1 << 6, stringMemberPlain(mb.value, &w.SystemFingerprint)
 		case "service_tier":
-			return firstString(once(1<<7), mb.value, &w.ServiceTier)
-		default:
-			if !unknownKey(mb.rawKey, chatResponseKeyList) || !json.Valid(mb.value) {
-				return errStop
-			}
-			if w.Extra == nil {
-				w.Extra = make(Extra, 2)
-			}
-			k := string(mb.rawKey)
-			if _, dup := w.Extra[k]; dup {
-				return errStop
-			}
-			w.Extra[k] = json.RawMessage(bytes.Clone(mb.value))
+			return 1 << 7, stringMemberPlain(mb.value, &w.ServiceTier)
 		}
-		return nil
+		return 0, addExtra(&w.Extra, mb)
 	})
 	if err != nil || skipSpace(b, end) != len(b) {
 		return false
@@ -102,54 +71,38 @@ func decodeChoicesFast(v []byte, out *[]Choice) error {
 	cs := make([]Choice, 0, n)
 	err := scanArray(v, func(e []byte) error {
 		var c Choice
-		var seen uint8
-		_, err := scanObjectEnd(e, func(mb objectMember) error {
-			if mb.escaped {
-				return errStop
-			}
-			bit := uint8(0)
+		_, err := scanMembers(e, choiceKeyList, func(mb objectMember) (uint64, error) {
 			switch string(mb.rawKey) {
 			case "index":
-				bit = 1
 				i, ok := plainInt(mb.value, 0)
 				if !ok {
-					return errStop
+					return 0, errStop
 				}
 				c.Index = int(i)
+				return 1, nil
 			case "message":
-				bit = 2
 				if isNull(mb.value) {
-					return errStop
+					return 0, errStop
 				}
 				// what json.Unmarshal calls with these bytes
-				if err := c.Message.UnmarshalJSON(mb.value); err != nil {
-					return errStop
-				}
+				return 2, c.Message.UnmarshalJSON(mb.value)
 			case "finish_reason":
-				bit = 4
 				if !isNull(mb.value) { // null leaves the string empty
 					s, ok := plainString(mb.value)
 					if !ok {
-						return errStop
+						return 0, errStop
 					}
 					c.FinishReason = s
 				}
+				return 4, nil
 			case "logprobs":
-				bit = 8
 				if !json.Valid(mb.value) {
-					return errStop
+					return 0, errStop
 				}
 				c.Logprobs = json.RawMessage(bytes.Clone(mb.value))
-			default:
-				if !unknownKey(mb.rawKey, choiceKeyList) || !json.Valid(mb.value) {
-					return errStop
-				}
+				return 8, nil
 			}
-			if seen&bit != 0 {
-				return errStop
-			}
-			seen |= bit
-			return nil
+			return 0, nil
 		})
 		if err != nil {
 			return err
@@ -167,58 +120,32 @@ func decodeChoicesFast(v []byte, out *[]Choice) error {
 var choiceKeyList = []string{"index", "message", "finish_reason", "logprobs"}
 
 func decodeUsageFast(v []byte, u *Usage) error {
-	var seen uint8
-	_, err := scanObjectEnd(v, func(mb objectMember) error {
-		if mb.escaped {
-			return errStop
-		}
-		var dst *int
-		bit := uint8(0)
+	_, err := scanMembers(v, usageKeyList, func(mb objectMember) (uint64, error) {
 		switch string(mb.rawKey) {
 		case "prompt_tokens":
-			dst, bit = &u.PromptTokens, 1
+			return 1, intValue(mb.value, &u.PromptTokens)
 		case "completion_tokens":
-			dst, bit = &u.CompletionTokens, 2
+			return 2, intValue(mb.value, &u.CompletionTokens)
 		case "total_tokens":
-			dst, bit = &u.TotalTokens, 4
+			return 4, intValue(mb.value, &u.TotalTokens)
 		case "prompt_tokens_details":
-			bit = 8
-			if !isNull(mb.value) {
-				d := new(PromptTokensDetails)
-				u.PromptTokensDetails = d
-				if err := decodeIntsFast(mb.value, []string{"cached_tokens", "cache_write_tokens", "audio_tokens"},
-					[]*int{&d.CachedTokens, &d.CacheWriteTokens, &d.AudioTokens}); err != nil {
-					return err
-				}
+			if isNull(mb.value) {
+				return 8, nil
 			}
+			d := new(PromptTokensDetails)
+			u.PromptTokensDetails = d
+			return 8, decodeIntsFast(mb.value, []string{"cached_tokens", "cache_write_tokens", "audio_tokens"},
+				[]*int{&d.CachedTokens, &d.CacheWriteTokens, &d.AudioTokens})
 		case "completion_tokens_details":
-			bit = 16
-			if !isNull(mb.value) {
-				d := new(CompletionTokensDetails)
-				u.CompletionTokensDetails = d
-				if err := decodeIntsFast(mb.value, []string{"reasoning_tokens", "audio_tokens"},
-					[]*int{&d.ReasoningTokens, &d.AudioTokens}); err != nil {
-					return err
-				}
+			if isNull(mb.value) {
+				return 16, nil
 			}
-		default:
-			if !unknownKey(mb.rawKey, usageKeyList) || !json.Valid(mb.value) {
-				return errStop
-			}
-			return nil
+			d := new(CompletionTokensDetails)
+			u.CompletionTokensDetails = d
+			return 16, decodeIntsFast(mb.value, []string{"reasoning_tokens", "audio_tokens"},
+				[]*int{&d.ReasoningTokens, &d.AudioTokens})
 		}
-		if seen&bit != 0 {
-			return errStop
-		}
-		seen |= bit
-		if dst != nil {
-			n, ok := plainInt(mb.value, 0)
-			if !ok {
-				return errStop
-			}
-			*dst = int(n)
-		}
-		return nil
+		return 0, nil
 	})
 	return err
 }
@@ -228,44 +155,49 @@ var usageKeyList = []string{"prompt_tokens", "completion_tokens", "total_tokens"
 // decodeIntsFast decodes an object of integer members named keys into
 // dsts, ignoring other members as encoding/json does.
 func decodeIntsFast(v []byte, keys []string, dsts []*int) error {
-	var seen uint8
-	_, err := scanObjectEnd(v, func(mb objectMember) error {
-		if mb.escaped {
-			return errStop
-		}
+	_, err := scanMembers(v, keys, func(mb objectMember) (uint64, error) {
 		for i, k := range keys {
-			if string(mb.rawKey) != k {
-				continue
+			if string(mb.rawKey) == k {
+				return 1 << i, intValue(mb.value, dsts[i])
 			}
-			if seen&(1<<i) != 0 {
-				return errStop
-			}
-			seen |= 1 << i
-			n, ok := plainInt(mb.value, 0)
-			if !ok {
-				return errStop
-			}
-			*dsts[i] = int(n)
-			return nil
 		}
-		if !unknownKey(mb.rawKey, keys) || !json.Valid(mb.value) {
-			return errStop
-		}
-		return nil
+		return 0, nil
 	})
 	return err
 }
 
-// firstString decodes a string member unless err (a repeated key) is set.
-func firstString(err error, v []byte, dst *string) error {
-	if err != nil {
-		return err
+// intValue decodes a plain integer member (no fraction or exponent, in
+// range), what encoding/json takes for an int without a second look.
+func intValue(v []byte, dst *int) error {
+	n, ok := plainInt(v, 0)
+	if !ok {
+		return errStop
 	}
+	*dst = int(n)
+	return nil
+}
+
+// stringMemberPlain decodes a plain string member (no null, no escapes).
+func stringMemberPlain(v []byte, dst *string) error {
 	s, ok := plainString(v)
 	if !ok {
 		return errStop
 	}
 	*dst = s
+	return nil
+}
+
+// addExtra keeps a member the type does not model, for passthrough; a key
+// seen twice stops the fast path (encoding/json keeps the last).
+func addExtra(e *Extra, mb objectMember) error {
+	if *e == nil {
+		*e = make(Extra, 2)
+	}
+	k := string(mb.rawKey)
+	if _, dup := (*e)[k]; dup {
+		return errStop
+	}
+	(*e)[k] = json.RawMessage(bytes.Clone(mb.value))
 	return nil
 }
 
