@@ -147,13 +147,7 @@ func (h *Messages) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // headers are sent becomes an error event, never a silent cut.
 func WriteStream(w http.ResponseWriter, c *pipeline.Call, s llm.Stream) {
 	defer s.Close()
-	h := w.Header()
-	httpx.WriteOutcomeHeaders(h, c)
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-cache")
-	h.Set("X-Accel-Buffering", "no")
-	c.Outcome.Status = http.StatusOK
-	w.WriteHeader(http.StatusOK)
+	httpx.StartEventStream(w, c)
 	rc := http.NewResponseController(w)
 	enc := wire.StreamEncoder{ID: "msg_" + c.ID, Model: c.Outcome.ServedModel}
 	var buf []byte

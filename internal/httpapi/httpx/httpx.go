@@ -72,6 +72,19 @@ func RemoteIP(r *http.Request) string {
 	return host
 }
 
+// StartEventStream sends the status and headers of a server-sent event
+// stream: the call's x-aig-* headers, no caching, and no buffering by a
+// proxy in front (nginx honours X-Accel-Buffering).
+func StartEventStream(w http.ResponseWriter, c *pipeline.Call) {
+	h := w.Header()
+	WriteOutcomeHeaders(h, c)
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	c.Outcome.Status = http.StatusOK
+	w.WriteHeader(http.StatusOK)
+}
+
 // WriteOutcomeHeaders sets the x-aig-* response headers of a call. Keys are
 // written in canonical form directly: Header.Set would canonicalize (and
 // allocate) on every request.

@@ -146,13 +146,7 @@ type eventWriter struct {
 
 // startStream sends the headers of an event stream.
 func startStream(w http.ResponseWriter, c *pipeline.Call) *eventWriter {
-	h := w.Header()
-	httpx.WriteOutcomeHeaders(h, c)
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-cache")
-	h.Set("X-Accel-Buffering", "no")
-	c.Outcome.Status = http.StatusOK
-	w.WriteHeader(http.StatusOK)
+	httpx.StartEventStream(w, c)
 	return &eventWriter{w: w, rc: http.NewResponseController(w), c: c}
 }
 

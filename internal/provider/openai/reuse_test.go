@@ -43,13 +43,7 @@ func TestStreamsReuseTheUpstreamConnection(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for {
-			if _, err := s.Recv(); err == io.EOF {
-				break
-			} else if err != nil {
-				t.Fatal(err)
-			}
-		}
+		readToEnd(t, s)
 		if err := s.Close(); err != nil {
 			t.Fatal(err)
 		}
@@ -80,18 +74,24 @@ func TestStreamCloseAfterDoneIsBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if _, err := s.Recv(); err == io.EOF {
-			break
-		} else if err != nil {
-			t.Fatal(err)
-		}
-	}
+	readToEnd(t, s)
 	closed := make(chan struct{})
 	go func() { _ = s.Close(); close(closed) }()
 	select {
 	case <-closed:
 	case <-time.After(5 * time.Second):
 		t.Fatal("Close hung on an upstream that never ends its body")
+	}
+}
+
+// readToEnd receives a stream's chunks until its clean end.
+func readToEnd(t *testing.T, s llm.Stream) {
+	t.Helper()
+	for {
+		if _, err := s.Recv(); err == io.EOF {
+			return
+		} else if err != nil {
+			t.Fatal(err)
+		}
 	}
 }
