@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aigateway/aigateway/internal/benchfix"
 	"github.com/aigateway/aigateway/internal/provider/providertest"
 )
 
@@ -79,36 +80,10 @@ providers:
     api_key: sk-bench
 `
 
-// benchGatewayKey is the gateway key of the policy scenarios.
-const benchGatewayKey = "aig_bench_key_0123456789abcdef"
-
-// policyGatewayConfig turns on every policy stage that exists, with limits
-// and budgets far above what a run can reach: they are checked and charged
-// on every request but never refuse one. The request log and metrics are on
-// in every scenario (they are by default).
-const policyGatewayConfig = defaultGatewayConfig + `keys:
-  - name: bench
-    secret: ` + benchGatewayKey + `
-    tenant: bench
-    models: ["openai/*"]
-    rpm: 1000000000
-    tpm: 1000000000000
-    budget_usd: 1000000
-    budget_period: month
-limits:
-  rules:
-    - name: tenant-requests
-      by: [tenant]
-      requests: 1000000000
-      window: 1m
-    - name: user-tokens
-      by: [key, model]
-      tokens: 1000000000000
-      window: 1h
-budgets:
-  tenants:
-    - {tenant: bench, usd: 1000000, period: month}
-`
+// policyGatewayConfig turns on every policy stage that exists
+// (benchfix.PolicyConfig, shared with the in-process benchmarks). The
+// request log and metrics are on in every scenario (they are by default).
+const policyGatewayConfig = defaultGatewayConfig + benchfix.PolicyConfig
 
 // fullPolicyGatewayConfig is the policy path plus one guardrail bound to
 // the bench model: a PII rule that masks e-mail addresses in the prompt
@@ -197,7 +172,7 @@ func scenarios() []scenario {
 			What:           "non-streamed chat with a gateway key, rate limits, key and tenant budgets, the request log and metrics (full-policy-c50 adds a guardrail), 50 connections",
 			Conns:          50,
 			Gateway:        policyGatewayConfig,
-			GatewayHeaders: [][2]string{{"Authorization", "Bearer " + benchGatewayKey}},
+			GatewayHeaders: [][2]string{{"Authorization", "Bearer " + benchfix.GatewayKey}},
 			Targets:        []string{targetDirect, targetFloor, targetNginx, targetGateway},
 		},
 		{
@@ -206,14 +181,14 @@ func scenarios() []scenario {
 			What:           "the same policy path at 1 connection: latency added with keys, limits, budgets, log and metrics on",
 			Conns:          1,
 			Gateway:        policyGatewayConfig,
-			GatewayHeaders: [][2]string{{"Authorization", "Bearer " + benchGatewayKey}},
+			GatewayHeaders: [][2]string{{"Authorization", "Bearer " + benchfix.GatewayKey}},
 		},
 		{
 			Name:           "full-policy-c50",
 			What:           "non-streamed chat through gateway key auth + rate limits + key and tenant budgets + async SQLite log + metrics + a PII guardrail (mask e-mail, prompt and answer), 50 connections",
 			Conns:          50,
 			Gateway:        fullPolicyGatewayConfig,
-			GatewayHeaders: [][2]string{{"Authorization", "Bearer " + benchGatewayKey}},
+			GatewayHeaders: [][2]string{{"Authorization", "Bearer " + benchfix.GatewayKey}},
 			GatewayCheck:   guardrailCheck,
 			Targets:        []string{targetDirect, targetFloor, targetNginx, targetGateway},
 		},
@@ -222,7 +197,7 @@ func scenarios() []scenario {
 			What:           "the full policy path at 1 connection: latency added with every feature on, the guardrail included",
 			Conns:          1,
 			Gateway:        fullPolicyGatewayConfig,
-			GatewayHeaders: [][2]string{{"Authorization", "Bearer " + benchGatewayKey}},
+			GatewayHeaders: [][2]string{{"Authorization", "Bearer " + benchfix.GatewayKey}},
 			GatewayCheck:   guardrailCheck,
 			Targets:        []string{targetDirect, targetFloor, targetNginx, targetGateway},
 		},

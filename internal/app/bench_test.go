@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aigateway/aigateway/internal/benchfix"
 	"github.com/aigateway/aigateway/internal/config"
 	"github.com/aigateway/aigateway/internal/provider/providertest"
 )
@@ -33,37 +34,8 @@ type pipelineBench struct {
 	// from the request it has read, so it is put back before every call
 	hdr http.Header
 	rd  *bytes.Reader
-	w   *discardWriter
+	w   *benchfix.DiscardWriter
 }
-
-// benchPolicyYAML is the harness's full policy path (bench/scenarios.go):
-// a gateway key with rpm, tpm and a budget, two limit rules and a tenant
-// budget, far above what a run reaches.
-const benchPolicyYAML = `keys:
-  - name: bench
-    secret: ` + benchKey + `
-    tenant: bench
-    models: ["openai/*"]
-    rpm: 1000000000
-    tpm: 1000000000000
-    budget_usd: 1000000
-    budget_period: month
-limits:
-  rules:
-    - name: tenant-requests
-      by: [tenant]
-      requests: 1000000000
-      window: 1m
-    - name: user-tokens
-      by: [key, model]
-      tokens: 1000000000000
-      window: 1h
-budgets:
-  tenants:
-    - {tenant: bench, usd: 1000000, period: month}
-`
-
-const benchKey = "aig_bench_key_0123456789abcdef"
 
 func newPipelineBench(b *testing.B, upstream string, client *http.Client, body []byte, policy bool) *pipelineBench {
 	b.Helper()
@@ -76,8 +48,8 @@ providers:
 `
 	auth := "Bearer sk-client"
 	if policy {
-		yaml += benchPolicyYAML
-		auth = "Bearer " + benchKey
+		yaml += benchfix.PolicyConfig
+		auth = "Bearer " + benchfix.GatewayKey
 	}
 	cfg, err := config.Parse([]byte(yaml), func(string) string { return "" })
 	if err != nil {
@@ -93,7 +65,7 @@ providers:
 	req := httptest.NewRequest(http.MethodPost, "/v1/chat/completions", io.NopCloser(rd))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", auth)
-	return &pipelineBench{h: g.Handler(), body: body, req: req, hdr: req.Header.Clone(), rd: rd, w: &discardWriter{h: http.Header{}}}
+	return &pipelineBench{h: g.Handler(), body: body, req: req, hdr: req.Header.Clone(), rd: rd, w: benchfix.NewDiscardWriter()}
 }
 
 // serve sends the request once; the request object is reused (nothing in
@@ -104,11 +76,10 @@ func (g *pipelineBench) serve(b *testing.B) {
 	}
 	g.rd.Reset(g.body)
 	g.req.ContentLength = int64(len(g.body))
-	clear(g.w.h)
-	g.w.status = 0
+	g.w.Reset()
 	g.h.ServeHTTP(g.w, g.req)
-	if g.w.status != http.StatusOK {
-		b.Fatalf("status %d", g.w.status)
+	if g.w.Status() != http.StatusOK {
+		b.Fatalf("status %d", g.w.Status())
 	}
 }
 
@@ -181,23 +152,3 @@ func cannedTransport(b *testing.B, f *providertest.Fake, body []byte) http.Round
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
-// discardWriter is a ResponseWriter that keeps only the status.
-type discardWriter struct {
-	h      http.Header
-	status int
-}
-
-func (w *discardWriter) Header() http.Header { return w.h }
-func (w *discardWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-}
-func (w *discardWriter) Write(p []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return len(p), nil
-}
-func (w *discardWriter) Flush() {}
