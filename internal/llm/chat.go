@@ -190,6 +190,11 @@ func (m *Message) UnmarshalJSON(b []byte) error {
 	if decodeMessageFast(b, m) {
 		return nil
 	}
+	return m.unmarshalGeneral(b)
+}
+
+// unmarshalGeneral is UnmarshalJSON through encoding/json.
+func (m *Message) unmarshalGeneral(b []byte) error {
 	var w messageJSON
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err

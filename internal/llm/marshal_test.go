@@ -171,21 +171,6 @@ func TestChatResponseShortcuts(t *testing.T) {
 	}
 }
 
-// decodeMessageGeneral is Message.UnmarshalJSON without the fast path.
-func decodeMessageGeneral(b []byte, m *Message) error {
-	var w messageJSON
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
-	extra, err := collectExtra(b, messageKeys)
-	if err != nil {
-		return err
-	}
-	w.Extra = extra
-	*m = Message(w)
-	return nil
-}
-
 var messageSamples = []string{
 	`{"role":"user","content":"hi"}`,
 	`{ "role" : "assistant" , "content" : null , "refusal" : "no" , "x" : { "a" : 1 } }`,
@@ -218,7 +203,7 @@ func checkMessageFastPath(t *testing.T, b []byte) {
 		return
 	}
 	var general Message
-	if err := decodeMessageGeneral(b, &general); err != nil {
+	if err := general.unmarshalGeneral(b); err != nil {
 		t.Fatalf("%q: fast path accepted what the general path rejects: %v", b, err)
 	}
 	if !reflect.DeepEqual(fast, general) {
